@@ -1,0 +1,53 @@
+import type { VocabularyToken } from "../concepts/vocabulary.js";
+
+/** What identifies an embedding: the cache key and what a model bundle records. */
+export interface ProviderInfo {
+  /** Provider kind: "onehot" | "hashing" | "cooccurrence" | "table" | "onnx" | "openai". */
+  provider: string;
+  /** Model name or file, e.g. "bert-base-uncased", "text-embedding-3-small", "concept_pair_bert.h5". */
+  model?: string;
+  /** Model revision or content hash of the file/directory, so a changed model never hits an old cache. */
+  revision?: string;
+  pooling?: "cls" | "mean" | "none";
+  normalize?: boolean;
+  /** Output dimension, when known before embedding. */
+  dimension?: number;
+  /** Other settings that change the vectors (n-gram range, SVD rank, `dimensions` for OpenAI...). */
+  params?: Record<string, string | number | boolean>;
+}
+
+/** Row-major matrix of float32 vectors, one row per token. */
+export interface EmbeddingMatrix {
+  rows: number;
+  dim: number;
+  data: Float32Array;
+}
+
+export interface EmbeddingProvider {
+  readonly info: ProviderInfo;
+  /**
+   * Embed tokens, in order. Text-based providers (hashing, onnx, openai) use `text`; token-based
+   * providers (onehot, table) may also use `code` and `value`.
+   */
+  embed(tokens: readonly VocabularyToken[], opts?: EmbedOptions): Promise<EmbeddingMatrix>;
+}
+
+export interface EmbedOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Stable provider id string (cache key prefix, bundle field): sorted-key JSON of the info. */
+export function providerId(info: ProviderInfo): string {
+  return stableStringify(info);
+}
+
+export function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(",")}]`;
+  const obj = v as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(obj[k])}`).join(",")}}`;
+}
