@@ -9,6 +9,8 @@ export const CellKey = z.object({
   /** Stable id: hash of the cell's settings; a rerun skips cells whose id is already stored. */
   id: z.string(),
   scenario: z.string(),
+  /** "cnn" (the paper's concept CNN) or "logistic" (the baseline on the mean token embedding). */
+  model: z.enum(["cnn", "logistic"]).default("cnn"),
   /** Embedding name as the spec calls it, e.g. "onehot", "bert", "hashing". */
   embedding: z.string(),
   /** Source site (absent for target-only scenarios such as `local`). */

@@ -1,0 +1,169 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { InputError } from "../../util/errors.js";
+import type { EmbeddingProvider, ProviderInfo } from "../types.js";
+
+/**
+ * Feature hashing of character n-grams and words: an embedding that needs no model and no network,
+ * is deterministic on every machine, and places lexical variants ("short of breath" / "shortness of
+ * breath", "tachypnoea" / "tachypnea") near each other. It does not know synonyms ("dyspnea" /
+ * "short of breath"); that takes a language model.
+ */
+export const HashingSettings = z
+  .object({
+    dimension: z.number().int().min(8).max(1 << 20).default(512),
+    /** Character n-gram lengths, taken within each word padded as "<word>" (fastText style). */
+    ngramMin: z.number().int().min(1).max(10).default(3),
+    ngramMax: z.number().int().min(1).max(10).default(5),
+    /** Weight of whole-word features relative to one n-gram (0 = none). */
+    wordWeight: z.number().min(0).default(1),
+    /** Signed hashing (a hash bit picks +1/-1) so that collisions cancel in expectation instead of adding up. */
+    signed: z.boolean().default(true),
+    /** Weight features by inverse document frequency fitted on a vocabulary's texts (see idfTexts). */
+    idf: z.boolean().default(false),
+    normalize: z.boolean().default(true),
+    seed: z.number().int().min(0).default(0),
+  })
+  .strict()
+  .refine((s) => s.ngramMin <= s.ngramMax, { message: "ngramMin must be <= ngramMax" });
+export type HashingSettings = z.infer<typeof HashingSettings>;
+export type HashingSettingsInput = z.input<typeof HashingSettings>;
+
+export interface HashingProviderOptions {
+  /** Texts to fit IDF on (a vocabulary's token texts), required when settings.idf is true. */
+  idfTexts?: readonly string[];
+}
+
+/** Text -> lower-case words of letters and digits (NFKC, so full-width and ligature forms agree). */
+export function hashingWords(text: string): string[] {
+  return text
+    .normalize("NFKC")
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0);
+}
+
+/**
+ * Visit the hashed features of a text: calls visit(bucket, sign, weight) per feature. FNV-1a over
+ * UTF-16 code units with a murmur3 finaliser: no strings are built per n-gram, which keeps this fast.
+ */
+export function forEachFeature(
+  text: string,
+  s: HashingSettings,
+  visit: (bucket: number, sign: number, weight: number) => void,
+): void {
+  const dim = s.dimension;
+  const words = hashingWords(text);
+  const codes: number[] = [];
+  for (const w of words) {
+    codes.length = 0;
+    codes.push(0x3c); // "<"
+    for (let i = 0; i < w.length; i++) codes.push(w.charCodeAt(i));
+    codes.push(0x3e); // ">"
+    const L = codes.length;
+    for (let n = s.ngramMin; n <= s.ngramMax; n++) {
+      if (n > L) break;
+      for (let start = 0; start + n <= L; start++) {
+        let h = (0x811c9dc5 ^ s.seed ^ Math.imul(n, 0x9e3779b1)) >>> 0;
+        for (let k = start; k < start + n; k++) h = Math.imul(h ^ codes[k], 0x01000193);
+        h = fmix(h);
+        visit((h >>> 1) % dim, s.signed && h & 1 ? -1 : 1, 1);
+      }
+    }
+    if (s.wordWeight > 0) {
+      let h = (0x811c9dc5 ^ s.seed ^ 0x5bd1e995) >>> 0;
+      for (let k = 0; k < w.length; k++) h = Math.imul(h ^ w.charCodeAt(k), 0x01000193);
+      h = fmix(h);
+      visit((h >>> 1) % dim, s.signed && h & 1 ? -1 : 1, s.wordWeight);
+    }
+  }
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Smoothed IDF per bucket (sklearn's formula: ln((1 + N) / (1 + df)) + 1). */
+export function fitHashingIdf(texts: readonly string[], s: HashingSettings): Float32Array {
+  const df = new Float64Array(s.dimension);
+  const seen = new Uint32Array(s.dimension);
+  texts.forEach((t, d) => {
+    forEachFeature(t, s, (b) => {
+      if (seen[b] !== d + 1) {
+        seen[b] = d + 1;
+        df[b]++;
+      }
+    });
+  });
+  const idf = new Float32Array(s.dimension);
+  for (let b = 0; b < s.dimension; b++) idf[b] = Math.log((1 + texts.length) / (1 + df[b])) + 1;
+  return idf;
+}
+
+export function createHashingProvider(
+  settings: HashingSettingsInput = {},
+  opts: HashingProviderOptions = {},
+): EmbeddingProvider {
+  const parsed = HashingSettings.safeParse(settings);
+  if (!parsed.success) {
+    throw new InputError(`invalid hashing settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`, {
+      field: "embedding.hashing",
+    });
+  }
+  const s = parsed.data;
+  let idf: Float32Array | null = null;
+  let revision: string | undefined;
+  if (s.idf) {
+    if (!opts.idfTexts || opts.idfTexts.length === 0) {
+      throw new InputError("hashing with idf needs texts to fit IDF on (a vocabulary)", { field: "idf" });
+    }
+    idf = fitHashingIdf(opts.idfTexts, s);
+    revision = `sha256:${createHash("sha256").update(new Uint8Array(idf.buffer)).digest("hex")}`;
+  }
+  const dim = s.dimension;
+  const info: ProviderInfo = {
+    provider: "hashing",
+    model: "char-ngram-fnv1a",
+    ...(revision ? { revision } : {}),
+    normalize: s.normalize,
+    dimension: dim,
+    params: {
+      ngramMin: s.ngramMin,
+      ngramMax: s.ngramMax,
+      wordWeight: s.wordWeight,
+      signed: s.signed,
+      idf: s.idf,
+      seed: s.seed,
+    },
+  };
+  const embedText = (text: string, out: Float32Array, offset: number): void => {
+    forEachFeature(text, s, (b, sign, w) => {
+      out[offset + b] += sign * w * (idf ? idf[b] : 1);
+    });
+    if (s.normalize) {
+      let ss = 0;
+      for (let k = offset; k < offset + dim; k++) ss += out[k] * out[k];
+      if (ss > 0) {
+        const inv = 1 / Math.sqrt(ss);
+        for (let k = offset; k < offset + dim; k++) out[k] *= inv;
+      }
+    }
+  };
+  return {
+    info,
+    async embed(tokens, eopts) {
+      const data = new Float32Array(tokens.length * dim);
+      for (let i = 0; i < tokens.length; i++) {
+        embedText(tokens[i].text, data, i * dim);
+        if (eopts?.onProgress && (i + 1) % 10000 === 0) eopts.onProgress(i + 1, tokens.length);
+      }
+      eopts?.onProgress?.(tokens.length, tokens.length);
+      return { rows: tokens.length, dim, data };
+    },
+  };
+}

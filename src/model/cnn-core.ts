@@ -1,0 +1,324 @@
+import type { TokenSequences } from "../concepts/vocabulary.js";
+import type { CnnShape } from "./params.js";
+import type { SparseGrad } from "./sparse-grad.js";
+
+/*
+ * The concept CNN's forward and backward pass, hand-derived for THIS model only (no general autograd:
+ * tfjs-node cannot install here and tfjs-wasm lacks conv/gather gradients; see the gradient checks in
+ * test/model/gradcheck.test.ts).
+ *
+ * Everything works from per-branch TOKEN TABLES: for branch i with kernel k and F filters,
+ * table[i][j][v][f] = E[v] . W_i[j, :, f] is the contribution of token v at kernel offset j to filter f.
+ * A conv over token positions is then a gather: pre(s, f) = sum_j table[j][tok[s + j]][f]. This is the
+ * same arithmetic as a Conv1d over embedded positions, computed once per distinct token instead of
+ * once per position.
+ *
+ * Windows: an encounter's tokens t_0..t_{L-1} (its CSR row, in order; padding never stored) give
+ * windows s = 0..L-k when L >= k. An encounter with 0 < L < k gets ONE window at s = 0 whose missing
+ * tail is zero-embedding padding. An encounter with L = 0 pools to 0 (as the PyTorch peer's
+ * where(isinf(h), 0, h)). For k = 1 this is exactly the peer: every token is a window and padding is
+ * masked out of the max-pool.
+ *
+ * Pooling: h_f = relu(max_s pre(s, f) + b_f), which equals max_s relu(pre(s, f) + b_f). The gradient
+ * flows to the first arg-max window only when max + b > 0 (torch's relu gradient at 0 is 0).
+ */
+
+/** Number of windows of an encounter of `len` tokens for kernel size k. */
+export function windowCount(len: number, k: number): number {
+  return len >= k ? len - k + 1 : len > 0 ? 1 : 0;
+}
+
+/**
+ * Max-pool forward for a batch. pooled (nb x features) gets relu(max + b) (0 for empty encounters);
+ * argWin (nb x features) the arg-max window start, or -1 where no gradient flows.
+ */
+export function poolForward(
+  shape: CnnShape,
+  tables: Float64Array[],
+  rows: number,
+  convB: Float64Array[],
+  seqs: TokenSequences,
+  idx: ArrayLike<number>,
+  idxStart: number,
+  nb: number,
+  pooled: Float64Array,
+  argWin: Int32Array,
+  scratch: Float64Array,
+): void {
+  const { offsets, tokens } = seqs;
+  const Ft = shape.features;
+  for (let b = 0; b < nb; b++) {
+    const n = idx[idxStart + b];
+    const start = offsets[n];
+    const len = offsets[n + 1] - start;
+    for (let i = 0; i < shape.kernels.length; i++) {
+      const k = shape.kernels[i];
+      const F = shape.filters[i];
+      const out = b * Ft + shape.offsets[i];
+      const tab = tables[i];
+      const bias = convB[i];
+      const nw = windowCount(len, k);
+      if (nw === 0) {
+        for (let f = 0; f < F; f++) {
+          pooled[out + f] = 0;
+          argWin[out + f] = -1;
+        }
+        continue;
+      }
+      for (let f = 0; f < F; f++) {
+        pooled[out + f] = Number.NEGATIVE_INFINITY;
+        argWin[out + f] = 0;
+      }
+      if (k === 1) {
+        // The hot loop of the paper's model: gather one table row per token, running max.
+        for (let s = 0; s < len; s++) {
+          const row = tokens[start + s] * F;
+          for (let f = 0; f < F; f++) {
+            const x = tab[row + f];
+            if (x > pooled[out + f]) {
+              pooled[out + f] = x;
+              argWin[out + f] = s;
+            }
+          }
+        }
+      } else {
+        const plane = rows * F;
+        for (let s = 0; s < nw; s++) {
+          for (let f = 0; f < F; f++) scratch[f] = 0;
+          for (let j = 0; j < k && s + j < len; j++) {
+            const row = j * plane + tokens[start + s + j] * F;
+            for (let f = 0; f < F; f++) scratch[f] += tab[row + f];
+          }
+          for (let f = 0; f < F; f++) {
+            if (scratch[f] > pooled[out + f]) {
+              pooled[out + f] = scratch[f];
+              argWin[out + f] = s;
+            }
+          }
+        }
+      }
+      for (let f = 0; f < F; f++) {
+        const z = pooled[out + f] + bias[f];
+        if (z > 0) pooled[out + f] = z;
+        else {
+          pooled[out + f] = 0;
+          argWin[out + f] = -1;
+        }
+      }
+    }
+  }
+}
+
+/** logits (nb x C) = h (nb x Fin) W (Fin x C) + bias. */
+export function denseForward(
+  h: Float64Array,
+  nb: number,
+  fin: number,
+  W: Float64Array,
+  bias: Float64Array,
+  C: number,
+  logits: Float64Array,
+): void {
+  for (let b = 0; b < nb; b++) {
+    const o = b * C;
+    for (let c = 0; c < C; c++) logits[o + c] = bias[c];
+    const hb = b * fin;
+    for (let f = 0; f < fin; f++) {
+      const x = h[hb + f];
+      if (x === 0) continue;
+      const w = f * C;
+      for (let c = 0; c < C; c++) logits[o + c] += x * W[w + c];
+    }
+  }
+}
+
+/** In place: logits (nb x C) -> softmax probabilities. */
+export function softmaxRows(logits: Float64Array, nb: number, C: number): void {
+  for (let b = 0; b < nb; b++) {
+    const o = b * C;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < C; c++) if (logits[o + c] > m) m = logits[o + c];
+    let s = 0;
+    for (let c = 0; c < C; c++) {
+      const e = Math.exp(logits[o + c] - m);
+      logits[o + c] = e;
+      s += e;
+    }
+    for (let c = 0; c < C; c++) logits[o + c] /= s;
+  }
+}
+
+/**
+ * Cross-entropy as torch.nn.CrossEntropyLoss (mean over the batch, or with class weights
+ * sum_b w_{y_b} nll_b / sum_b w_{y_b}). Turns `logits` into dLoss/dlogits in place; returns the loss.
+ */
+export function crossEntropyGrad(
+  logits: Float64Array,
+  nb: number,
+  C: number,
+  labels: Int32Array,
+  idx: ArrayLike<number>,
+  idxStart: number,
+  classWeights: Float64Array | null,
+): number {
+  softmaxRows(logits, nb, C);
+  let wsum = 0;
+  for (let b = 0; b < nb; b++) wsum += classWeights ? classWeights[labels[idx[idxStart + b]]] : 1;
+  let loss = 0;
+  for (let b = 0; b < nb; b++) {
+    const y = labels[idx[idxStart + b]];
+    const w = (classWeights ? classWeights[y] : 1) / wsum;
+    const o = b * C;
+    loss -= w * Math.log(Math.max(logits[o + y], 1e-300));
+    for (let c = 0; c < C; c++) logits[o + c] *= w;
+    logits[o + y] -= w;
+  }
+  return loss;
+}
+
+/** gW = h^T dl, gB = column sums of dl (both overwritten); dh = dl W^T (if given). */
+export function denseBackward(
+  h: Float64Array,
+  dl: Float64Array,
+  nb: number,
+  fin: number,
+  C: number,
+  W: Float64Array,
+  gW: Float64Array | null,
+  gB: Float64Array | null,
+  dh: Float64Array | null,
+): void {
+  if (gW) gW.fill(0);
+  if (gB) gB.fill(0);
+  for (let b = 0; b < nb; b++) {
+    const o = b * C;
+    const hb = b * fin;
+    if (gB) for (let c = 0; c < C; c++) gB[c] += dl[o + c];
+    for (let f = 0; f < fin; f++) {
+      const w = f * C;
+      if (gW) {
+        const x = h[hb + f];
+        if (x !== 0) for (let c = 0; c < C; c++) gW[w + c] += x * dl[o + c];
+      }
+      if (dh) {
+        let s = 0;
+        for (let c = 0; c < C; c++) s += W[w + c] * dl[o + c];
+        dh[hb + f] = s;
+      }
+    }
+  }
+}
+
+/**
+ * Route the pre-pooling gradient dz (nb x features; 0 where dropped or inactive) to the token tables:
+ * grads[i][j] gets dz at (token at window start + j, filter) and gConvB[i] the bias gradient.
+ */
+export function routeConvGrad(
+  shape: CnnShape,
+  seqs: TokenSequences,
+  idx: ArrayLike<number>,
+  idxStart: number,
+  nb: number,
+  dz: Float64Array,
+  argWin: Int32Array,
+  grads: SparseGrad[][],
+  gConvB: Float64Array[] | null,
+): void {
+  const { offsets, tokens } = seqs;
+  const Ft = shape.features;
+  if (gConvB) for (const g of gConvB) g.fill(0);
+  for (let b = 0; b < nb; b++) {
+    const n = idx[idxStart + b];
+    const start = offsets[n];
+    const len = offsets[n + 1] - start;
+    for (let i = 0; i < shape.kernels.length; i++) {
+      const k = shape.kernels[i];
+      const F = shape.filters[i];
+      const o = b * Ft + shape.offsets[i];
+      const gb = gConvB ? gConvB[i] : null;
+      const gi = grads[i];
+      for (let f = 0; f < F; f++) {
+        const s = argWin[o + f];
+        const g = dz[o + f];
+        if (s < 0 || g === 0) continue;
+        if (gb) gb[f] += g;
+        for (let j = 0; j < k && s + j < len; j++) gi[j].add(tokens[start + s + j] * F + f, g);
+      }
+    }
+  }
+}
+
+/**
+ * Token tables for the given rows (all rows when `only` is null): table[i][j][v][f] = E[v] . W_i[j,:,f].
+ * E is rows x D (float64 or float32), W_i [j][d][f].
+ */
+export function computeTables(
+  shape: CnnShape,
+  convW: Float64Array[],
+  E: Float64Array | Float32Array,
+  rows: number,
+  tables: Float64Array[],
+  only: Int32Array | null,
+  onlyCount: number,
+): void {
+  const D = shape.dim;
+  for (let i = 0; i < shape.kernels.length; i++) {
+    const k = shape.kernels[i];
+    const F = shape.filters[i];
+    const W = convW[i];
+    const T = tables[i];
+    const n = only ? onlyCount : rows;
+    for (let j = 0; j < k; j++) {
+      const tOff = j * rows * F;
+      const wOff = j * D * F;
+      for (let r = 0; r < n; r++) {
+        const v = only ? only[r] : r;
+        const o = tOff + v * F;
+        for (let f = 0; f < F; f++) T[o + f] = 0;
+        const e = v * D;
+        for (let d = 0; d < D; d++) {
+          const x = E[e + d];
+          if (x === 0) continue;
+          const w = wOff + d * F;
+          for (let f = 0; f < F; f++) T[o + f] += x * W[w + f];
+        }
+      }
+    }
+  }
+}
+
+/** Class probabilities (N x C) for encounters `idx` (all when null), in eval mode (no dropout). */
+export function cnnProbs(
+  shape: CnnShape,
+  tables: Float64Array[],
+  rows: number,
+  convB: Float64Array[],
+  denseW: Float64Array,
+  denseB: Float64Array,
+  seqs: TokenSequences,
+  idx: ArrayLike<number> | null,
+): Float64Array {
+  const N = idx ? idx.length : seqs.count;
+  const ids = idx ?? identity(N);
+  const C = shape.classes;
+  const out = new Float64Array(N * C);
+  const chunk = 256;
+  const pooled = new Float64Array(chunk * shape.features);
+  const argWin = new Int32Array(chunk * shape.features);
+  const scratch = new Float64Array(Math.max(...shape.filters));
+  const logits = new Float64Array(chunk * C);
+  for (let s = 0; s < N; s += chunk) {
+    const nb = Math.min(chunk, N - s);
+    poolForward(shape, tables, rows, convB, seqs, ids, s, nb, pooled, argWin, scratch);
+    denseForward(pooled, nb, shape.features, denseW, denseB, C, logits);
+    softmaxRows(logits, nb, C);
+    out.set(logits.subarray(0, nb * C), s * C);
+  }
+  return out;
+}
+
+export function identity(n: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}

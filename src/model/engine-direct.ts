@@ -1,0 +1,195 @@
+import type { TokenSequences } from "../concepts/vocabulary.js";
+import {
+  cnnProbs,
+  computeTables,
+  crossEntropyGrad,
+  denseBackward,
+  denseForward,
+  poolForward,
+  routeConvGrad,
+} from "./cnn-core.js";
+import { drawDropoutMask, type Engine, type EngineInput } from "./engine.js";
+import { Optimizer, type OptimizerConfig } from "./optimizer.js";
+import { type CnnShape, cloneParams, cnnShape, type ModelParams } from "./params.js";
+import { SparseGrad } from "./sparse-grad.js";
+
+interface DirectCheckpoint {
+  params: ModelParams;
+  embedding: Float64Array | null;
+}
+
+/**
+ * The reference engine: plain gradient descent on W (D-space) and, when trainable, on the embedding.
+ * Each step forms the token table only for the tokens of the batch (the same dot products a Conv1d
+ * over the batch's positions computes, once per distinct token), so any setting is supported: SGD or
+ * Adam, every freezing mode.
+ */
+export class DirectCnnEngine implements Engine<DirectCheckpoint> {
+  readonly name = "direct";
+  private readonly shape: CnnShape;
+  private readonly params: ModelParams;
+  private readonly E: Float64Array;
+  private readonly rows: number;
+  private readonly tables: Float64Array[];
+  private readonly grads: SparseGrad[][];
+  private readonly opt: Optimizer;
+  private readonly gConvW: Float64Array[];
+  private readonly gConvB: Float64Array[];
+  private readonly gDenseW: Float64Array;
+  private readonly gDenseB: Float64Array;
+  private readonly gE: Float64Array | null;
+  private readonly optGrads: Float64Array[];
+  private readonly seen: Uint8Array;
+  private readonly distinct: Int32Array;
+  private buf: {
+    pooled: Float64Array;
+    h: Float64Array;
+    mask: Float64Array;
+    argWin: Int32Array;
+    logits: Float64Array;
+    dh: Float64Array;
+    scratch: Float64Array;
+  } | null = null;
+
+  constructor(
+    private readonly input: EngineInput,
+    config: OptimizerConfig,
+  ) {
+    if (input.params.arch.kind !== "concept-cnn") throw new Error("DirectCnnEngine needs a concept-cnn");
+    this.shape = cnnShape(input.params.arch);
+    this.params = cloneParams(input.params);
+    this.rows = input.rows;
+    this.E = Float64Array.from(input.embedding);
+    const s = this.shape;
+    this.tables = s.kernels.map((k, i) => new Float64Array(k * this.rows * s.filters[i]));
+    this.grads = s.kernels.map((k, i) => Array.from({ length: k }, () => new SparseGrad(this.rows, s.filters[i])));
+    this.gConvW = this.params.convW.map((w) => new Float64Array(w.length));
+    this.gConvB = this.params.convB.map((b) => new Float64Array(b.length));
+    this.gDenseW = new Float64Array(this.params.denseW.length);
+    this.gDenseB = new Float64Array(this.params.denseB.length);
+    this.gE = input.trainEmbedding ? new Float64Array(this.E.length) : null;
+    const ps: Float64Array[] = [];
+    const gs: Float64Array[] = [];
+    if (this.gE) {
+      ps.push(this.E);
+      gs.push(this.gE);
+    }
+    if (input.trainConv) {
+      ps.push(...this.params.convW, ...this.params.convB);
+      gs.push(...this.gConvW, ...this.gConvB);
+    }
+    if (input.trainDense) {
+      ps.push(this.params.denseW, this.params.denseB);
+      gs.push(this.gDenseW, this.gDenseB);
+    }
+    this.opt = new Optimizer(config, ps);
+    this.optGrads = gs;
+    this.seen = new Uint8Array(this.rows);
+    this.distinct = new Int32Array(this.rows);
+  }
+
+  private buffers(nb: number) {
+    if (!this.buf || this.buf.mask.length < nb * this.shape.features) {
+      const n = nb * this.shape.features;
+      this.buf = {
+        pooled: new Float64Array(n),
+        h: new Float64Array(n),
+        mask: new Float64Array(n),
+        argWin: new Int32Array(n),
+        logits: new Float64Array(nb * this.shape.classes),
+        dh: new Float64Array(n),
+        scratch: new Float64Array(Math.max(...this.shape.filters)),
+      };
+    }
+    return this.buf;
+  }
+
+  step(idx: Uint32Array, start: number, nb: number): number {
+    const s = this.shape;
+    const { seqs, labels } = this.input.train;
+    const p = this.params;
+    const bf = this.buffers(nb);
+    // Token tables for the batch's distinct tokens only.
+    let nd = 0;
+    for (let b = 0; b < nb; b++) {
+      const n = idx[start + b];
+      for (let t = seqs.offsets[n]; t < seqs.offsets[n + 1]; t++) {
+        const v = seqs.tokens[t];
+        if (this.seen[v] === 0) {
+          this.seen[v] = 1;
+          this.distinct[nd++] = v;
+        }
+      }
+    }
+    for (let r = 0; r < nd; r++) this.seen[this.distinct[r]] = 0;
+    computeTables(s, p.convW, this.E, this.rows, this.tables, this.distinct, nd);
+    const n = nb * s.features;
+    poolForward(s, this.tables, this.rows, p.convB, seqs, idx, start, nb, bf.pooled, bf.argWin, bf.scratch);
+    drawDropoutMask(this.input.dropoutRng, bf.mask, n, s.dropout);
+    for (let i = 0; i < n; i++) bf.h[i] = bf.pooled[i] * bf.mask[i];
+    denseForward(bf.h, nb, s.features, p.denseW, p.denseB, s.classes, bf.logits);
+    const loss = crossEntropyGrad(bf.logits, nb, s.classes, labels, idx, start, this.input.classWeights);
+    const needConvGrad = this.input.trainConv || this.gE !== null;
+    denseBackward(
+      bf.h,
+      bf.logits,
+      nb,
+      s.features,
+      s.classes,
+      p.denseW,
+      this.gDenseW,
+      this.gDenseB,
+      needConvGrad ? bf.dh : null,
+    );
+    if (needConvGrad) {
+      for (let i = 0; i < n; i++) bf.dh[i] *= bf.mask[i];
+      routeConvGrad(s, seqs, idx, start, nb, bf.dh, bf.argWin, this.grads, this.gConvB);
+      this.tableGradsToWeights();
+    }
+    this.opt.step(this.optGrads);
+    return loss;
+  }
+
+  /** dL/dW_ij = E^T G_ij and dL/dE = sum_ij G_ij W_ij^T, over the touched cells only. */
+  private tableGradsToWeights(): void {
+    const s = this.shape;
+    const D = s.dim;
+    const E = this.E;
+    const gE = this.gE;
+    if (gE) gE.fill(0);
+    for (let i = 0; i < s.kernels.length; i++) {
+      const F = s.filters[i];
+      const gW = this.gConvW[i];
+      const W = this.params.convW[i];
+      gW.fill(0);
+      for (let j = 0; j < s.kernels[i]; j++) {
+        const G = this.grads[i][j];
+        const off = j * D * F;
+        for (let c = 0; c < G.count; c++) {
+          const cell = G.touched[c];
+          const g = G.data[cell];
+          const v = (cell / F) | 0;
+          const f = cell - v * F;
+          const e = v * D;
+          for (let d = 0; d < D; d++) gW[off + d * F + f] += g * E[e + d];
+          if (gE) for (let d = 0; d < D; d++) gE[e + d] += g * W[off + d * F + f];
+        }
+        G.clear();
+      }
+    }
+  }
+
+  probs(seqs: TokenSequences): Float64Array {
+    const p = this.params;
+    computeTables(this.shape, p.convW, this.E, this.rows, this.tables, null, 0);
+    return cnnProbs(this.shape, this.tables, this.rows, p.convB, p.denseW, p.denseB, seqs, null);
+  }
+
+  capture(): DirectCheckpoint {
+    return { params: cloneParams(this.params), embedding: this.gE ? this.E.slice() : null };
+  }
+
+  export(cp: DirectCheckpoint): { params: ModelParams; embedding: Float64Array | null } {
+    return { params: cloneParams(cp.params), embedding: cp.embedding ? cp.embedding.slice() : null };
+  }
+}

@@ -1,0 +1,296 @@
+import type { TokenSequences } from "../concepts/vocabulary.js";
+import { cnnProbs, computeTables, crossEntropyGrad, denseBackward, denseForward, poolForward, routeConvGrad } from "./cnn-core.js";
+import { drawDropoutMask, type Engine, type EngineInput } from "./engine.js";
+import { Optimizer, type OptimizerConfig } from "./optimizer.js";
+import { type CnnShape, cloneParams, cnnShape, type ModelParams } from "./params.js";
+import { SparseGrad } from "./sparse-grad.js";
+
+/*
+ * Exact token-space training for FROZEN embeddings and SGD on the conv weights.
+ *
+ * The model only ever sees a conv weight slice W (D x F, one per branch and kernel offset) through
+ * P = E W (rows x F): the token table. The gradient is dL/dW = E^T G with G (rows x F) the table
+ * gradient, which the max-pool makes sparse (one token per encounter and filter). SGD with weight
+ * decay, momentum and Nesterov is linear in (W, gradient), so multiplying each update by E gives the
+ * same update for P with gradient E E^T G = K G:
+ *   d = K G + wd P;  buf = d (first step) or mu buf + d;  P -= lr (d + mu buf)   [Nesterov]
+ * which is the D-space trajectory of P up to float rounding, at a cost of O(|G| rows + rows F) per
+ * step instead of O(distinct tokens x D x F): no D at all. K = E E^T is formed once.
+ *
+ * The weights themselves stay recoverable: every update lies in span(W0, rows of E), so
+ * W = a W0 + E^T C where the scalar a and the rows x F matrix C follow the same SGD recursion with
+ * gradients 0 (for a: weight decay only) and G (for C). W is rebuilt from (a, C) only for a snapshot.
+ * Biases and the dense layer are trained as usual (any optimiser).
+ */
+
+interface Slice {
+  /** P = E W: the token table this slice contributes (rows x F). */
+  P: Float64Array;
+  Pbuf: Float64Array;
+  C: Float64Array;
+  Cbuf: Float64Array;
+  W0: Float64Array;
+  /** K G, transposed (F x rows) so the scatter of one gradient cell reads one row of K contiguously. */
+  KGt: Float64Array;
+}
+
+interface FactorizedCheckpoint {
+  tables: Float64Array[];
+  C: Float64Array[][];
+  a: number;
+  convB: Float64Array[];
+  denseW: Float64Array;
+  denseB: Float64Array;
+}
+
+export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
+  readonly name = "factorized";
+  private readonly shape: CnnShape;
+  private readonly params: ModelParams;
+  private readonly E: Float64Array;
+  private readonly rows: number;
+  private readonly K: Float64Array | null;
+  /** Per branch: the full token table [j][v][f]; slice j's P is a view into it. */
+  private readonly tables: Float64Array[];
+  private readonly slices: Slice[][];
+  private readonly grads: SparseGrad[][];
+  private readonly opt: Optimizer;
+  private readonly optGrads: Float64Array[];
+  private readonly gConvB: Float64Array[];
+  private readonly gDenseW: Float64Array;
+  private readonly gDenseB: Float64Array;
+  private a = 1;
+  private aBuf = 0;
+  private convSteps = 0;
+  private buf: {
+    pooled: Float64Array;
+    h: Float64Array;
+    mask: Float64Array;
+    argWin: Int32Array;
+    logits: Float64Array;
+    dh: Float64Array;
+    scratch: Float64Array;
+  } | null = null;
+
+  constructor(
+    private readonly input: EngineInput,
+    private readonly config: OptimizerConfig,
+  ) {
+    if (input.params.arch.kind !== "concept-cnn") throw new Error("FactorizedCnnEngine needs a concept-cnn");
+    if (input.trainEmbedding) throw new Error("the factorized engine needs a frozen embedding");
+    if (input.trainConv && config.kind !== "sgd") throw new Error("the factorized engine trains conv weights with SGD only");
+    this.shape = cnnShape(input.params.arch);
+    this.params = cloneParams(input.params);
+    this.rows = input.rows;
+    this.E = Float64Array.from(input.embedding);
+    const s = this.shape;
+    const rows = this.rows;
+    this.tables = s.kernels.map((k, i) => new Float64Array(k * rows * s.filters[i]));
+    computeTables(s, this.params.convW, this.E, rows, this.tables, null, 0);
+    this.K = input.trainConv ? gram(this.E, rows, s.dim) : null;
+    this.slices = s.kernels.map((k, i) => {
+      const F = s.filters[i];
+      const D = s.dim;
+      return Array.from({ length: k }, (_, j) => {
+        const n = rows * F;
+        const train = input.trainConv;
+        return {
+          P: this.tables[i].subarray(j * n, (j + 1) * n),
+          Pbuf: new Float64Array(train ? n : 0),
+          C: new Float64Array(train ? n : 0),
+          Cbuf: new Float64Array(train ? n : 0),
+          W0: this.params.convW[i].slice(j * D * F, (j + 1) * D * F),
+          KGt: new Float64Array(train ? n : 0),
+        };
+      });
+    });
+    this.grads = s.kernels.map((k, i) => Array.from({ length: k }, () => new SparseGrad(rows, s.filters[i])));
+    this.gConvB = this.params.convB.map((b) => new Float64Array(b.length));
+    this.gDenseW = new Float64Array(this.params.denseW.length);
+    this.gDenseB = new Float64Array(this.params.denseB.length);
+    const ps: Float64Array[] = [];
+    const gs: Float64Array[] = [];
+    if (input.trainConv) {
+      ps.push(...this.params.convB);
+      gs.push(...this.gConvB);
+    }
+    if (input.trainDense) {
+      ps.push(this.params.denseW, this.params.denseB);
+      gs.push(this.gDenseW, this.gDenseB);
+    }
+    this.opt = new Optimizer(config, ps);
+    this.optGrads = gs;
+  }
+
+  private buffers(nb: number) {
+    if (!this.buf || this.buf.mask.length < nb * this.shape.features) {
+      const n = nb * this.shape.features;
+      this.buf = {
+        pooled: new Float64Array(n),
+        h: new Float64Array(n),
+        mask: new Float64Array(n),
+        argWin: new Int32Array(n),
+        logits: new Float64Array(nb * this.shape.classes),
+        dh: new Float64Array(n),
+        scratch: new Float64Array(Math.max(...this.shape.filters)),
+      };
+    }
+    return this.buf;
+  }
+
+  step(idx: Uint32Array, start: number, nb: number): number {
+    const s = this.shape;
+    const { seqs, labels } = this.input.train;
+    const p = this.params;
+    const bf = this.buffers(nb);
+    const n = nb * s.features;
+    poolForward(s, this.tables, this.rows, p.convB, seqs, idx, start, nb, bf.pooled, bf.argWin, bf.scratch);
+    drawDropoutMask(this.input.dropoutRng, bf.mask, n, s.dropout);
+    for (let i = 0; i < n; i++) bf.h[i] = bf.pooled[i] * bf.mask[i];
+    denseForward(bf.h, nb, s.features, p.denseW, p.denseB, s.classes, bf.logits);
+    const loss = crossEntropyGrad(bf.logits, nb, s.classes, labels, idx, start, this.input.classWeights);
+    const trainConv = this.input.trainConv;
+    denseBackward(bf.h, bf.logits, nb, s.features, s.classes, p.denseW, this.gDenseW, this.gDenseB, trainConv ? bf.dh : null);
+    if (trainConv) {
+      for (let i = 0; i < n; i++) bf.dh[i] *= bf.mask[i];
+      routeConvGrad(s, seqs, idx, start, nb, bf.dh, bf.argWin, this.grads, this.gConvB);
+      this.convStep();
+    }
+    this.opt.step(this.optGrads);
+    return loss;
+  }
+
+  /** The SGD step in token space for every conv slice (see the comment at the top). */
+  private convStep(): void {
+    const { lr, momentum: mu, weightDecay: wd, nesterov } = this.config;
+    const first = this.convSteps === 0;
+    this.convSteps++;
+    const rows = this.rows;
+    const K = this.K!;
+    const s = this.shape;
+    for (let i = 0; i < s.kernels.length; i++) {
+      const F = s.filters[i];
+      for (let j = 0; j < s.kernels[i]; j++) {
+        const G = this.grads[i][j];
+        const sl = this.slices[i][j];
+        const { P, Pbuf, C, Cbuf, KGt } = sl;
+        KGt.fill(0);
+        const gd = G.data;
+        for (let c = 0; c < G.count; c++) {
+          const cell = G.touched[c];
+          const g = gd[cell];
+          const v = (cell / F) | 0;
+          const f = cell - v * F;
+          const kr = v * rows;
+          const o = f * rows;
+          for (let u = 0; u < rows; u++) KGt[o + u] += g * K[kr + u];
+        }
+        for (let u = 0; u < rows; u++) {
+          const r = u * F;
+          for (let f = 0; f < F; f++) {
+            const q = r + f;
+            const dP = KGt[f * rows + u] + wd * P[q];
+            const dC = gd[q] + wd * C[q];
+            if (mu === 0) {
+              P[q] -= lr * dP;
+              C[q] -= lr * dC;
+              continue;
+            }
+            const mP = first ? dP : mu * Pbuf[q] + dP;
+            const mC = first ? dC : mu * Cbuf[q] + dC;
+            Pbuf[q] = mP;
+            Cbuf[q] = mC;
+            P[q] -= lr * (nesterov ? dP + mu * mP : mP);
+            C[q] -= lr * (nesterov ? dC + mu * mC : mC);
+          }
+        }
+        G.clear();
+      }
+    }
+    // The W0 coefficient: gradient 0, weight decay only.
+    const dA = wd * this.a;
+    if (mu === 0) this.a -= lr * dA;
+    else {
+      const mA = first ? dA : mu * this.aBuf + dA;
+      this.aBuf = mA;
+      this.a -= lr * (nesterov ? dA + mu * mA : mA);
+    }
+  }
+
+  probs(seqs: TokenSequences): Float64Array {
+    const p = this.params;
+    return cnnProbs(this.shape, this.tables, this.rows, p.convB, p.denseW, p.denseB, seqs, null);
+  }
+
+  capture(): FactorizedCheckpoint {
+    return {
+      tables: this.tables.map((t) => t.slice()),
+      C: this.slices.map((br) => br.map((sl) => sl.C.slice())),
+      a: this.a,
+      convB: this.params.convB.map((b) => b.slice()),
+      denseW: this.params.denseW.slice(),
+      denseB: this.params.denseB.slice(),
+    };
+  }
+
+  /** Rebuild W = a W0 + E^T C for every slice (W0 itself when the conv layer is frozen). */
+  export(cp: FactorizedCheckpoint): { params: ModelParams; embedding: Float64Array | null } {
+    const s = this.shape;
+    const D = s.dim;
+    const rows = this.rows;
+    const E = this.E;
+    const convW = s.kernels.map((k, i) => {
+      const F = s.filters[i];
+      const W = new Float64Array(k * D * F);
+      for (let j = 0; j < k; j++) {
+        const sl = this.slices[i][j];
+        const off = j * D * F;
+        for (let q = 0; q < D * F; q++) W[off + q] = cp.a * sl.W0[q];
+        if (!this.input.trainConv) continue;
+        const C = cp.C[i][j];
+        for (let v = 0; v < rows; v++) {
+          const e = v * D;
+          const c = v * F;
+          for (let d = 0; d < D; d++) {
+            const x = E[e + d];
+            if (x === 0) continue;
+            const w = off + d * F;
+            for (let f = 0; f < F; f++) W[w + f] += x * C[c + f];
+          }
+        }
+      }
+      return W;
+    });
+    return {
+      params: {
+        arch: this.params.arch,
+        convW,
+        convB: cp.convB.map((b) => b.slice()),
+        denseW: cp.denseW.slice(),
+        denseB: cp.denseB.slice(),
+      },
+      embedding: null,
+    };
+  }
+
+  /** Current token tables (for tests comparing engines). */
+  currentTables(): Float64Array[] {
+    return this.tables;
+  }
+}
+
+/** K = E E^T (rows x rows, symmetric). */
+export function gram(E: Float64Array, rows: number, D: number): Float64Array {
+  const K = new Float64Array(rows * rows);
+  for (let u = 0; u < rows; u++) {
+    const eu = u * D;
+    for (let v = u; v < rows; v++) {
+      const ev = v * D;
+      let s = 0;
+      for (let d = 0; d < D; d++) s += E[eu + d] * E[ev + d];
+      K[u * rows + v] = s;
+      K[v * rows + u] = s;
+    }
+  }
+  return K;
+}

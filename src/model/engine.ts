@@ -1,0 +1,46 @@
+import type { TokenSequences } from "../concepts/vocabulary.js";
+import type { Rng } from "../util/rng.js";
+import type { ModelParams } from "./params.js";
+
+/**
+ * A training engine: owns the weights in whatever form makes its steps fast, and can hand back a
+ * checkpoint and turn a checkpoint into plain ModelParams. train.ts drives it (sampling, epochs,
+ * validation, best-weight selection) and never looks inside.
+ */
+export interface Engine<Checkpoint> {
+  readonly name: "direct" | "factorized" | "logistic";
+  /** One optimisation step on training encounters idx[start .. start + nb); returns the batch loss. */
+  step(idx: Uint32Array, start: number, nb: number): number;
+  /** Class probabilities (N x C row-major), eval mode. */
+  probs(seqs: TokenSequences): Float64Array;
+  /** A copy of the current weights. */
+  capture(): Checkpoint;
+  /** Plain weights (and the tuned embedding, rows x D, when the embedding is trained) of a checkpoint. */
+  export(cp: Checkpoint): { params: ModelParams; embedding: Float64Array | null };
+}
+
+/** What every engine is built from. */
+export interface EngineInput {
+  params: ModelParams;
+  /** rows x D embedding (row 0 = padding, zero). */
+  embedding: Float32Array | Float64Array;
+  rows: number;
+  train: { seqs: TokenSequences; labels: Int32Array };
+  classWeights: Float64Array | null;
+  trainEmbedding: boolean;
+  trainConv: boolean;
+  trainDense: boolean;
+  /** Draws the dropout masks (both CNN engines draw identically, so their trajectories match). */
+  dropoutRng: Rng;
+}
+
+/** Inverted dropout mask: 0 with probability p, else 1 / (1 - p). One 32-bit draw per unit. */
+export function drawDropoutMask(rng: Rng, mask: Float64Array, n: number, p: number): void {
+  if (p === 0) {
+    mask.fill(1, 0, n);
+    return;
+  }
+  const threshold = p * 4294967296;
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < n; i++) mask[i] = rng.nextU32() < threshold ? 0 : keep;
+}

@@ -1,0 +1,444 @@
+import type { CellResult, MetricSummary } from "../experiment/results.js";
+import type { ReportSettings } from "./settings.js";
+import { adjustPValues } from "./significance.js";
+import { type BinaryPredictions, binaryAuroc, delongInterval, multiclassAuroc, pairedDelong } from "./stats.js";
+
+/**
+ * Turns result cells into the numbers the report shows: one table per task, direction (source ->
+ * target) and target training size; in it one arm per scenario x embedding x recalibration, with
+ * per-seed AUROC, DeLong CI and a paired DeLong test against the reference (local) arm.
+ *
+ * Choices (also stated in the report's "how to read" note):
+ * - Several seeds: the cell value is the mean AUROC over seeds, "sd" the sample sd (n - 1); the
+ *   bracket is the mean of the per-seed 95% DeLong bounds, i.e. the test-set uncertainty of a
+ *   typical single run (the sd shows training/seed variability on top of it).
+ * - Reference: the reference scenario's arm with the same embedding, else the baseline embedding,
+ *   else the first embedding; always without recalibration; same target, size and seed.
+ * - Test: paired DeLong (binary tasks) when both arms scored the same test set (labels equal
+ *   element-wise); Holm-adjusted over the arms of one table and seed (or unadjusted, by setting).
+ *   An arm is marked when the adjusted p < alpha in every tested seed in the same direction;
+ *   "partial" when only in some.
+ */
+
+export type TargetSize = number | "all";
+export type Recalibration = "none" | "intercept" | "logistic";
+
+export interface TableKey {
+  task: string;
+  /** null for tables of target-only arms with no transfer direction. */
+  source: string | null;
+  target: string;
+  targetSize: TargetSize;
+}
+
+export interface ArmKey {
+  scenario: string;
+  embedding: string;
+  recalibration: Recalibration;
+}
+
+export interface SeedComparison {
+  referenceEmbedding: string;
+  /** AUROC(arm) - AUROC(reference). */
+  diff: number;
+  p: number;
+  pAdjusted: number;
+  significant: boolean;
+}
+
+export interface SeedResult {
+  seed: number;
+  auroc: number;
+  ci: [number, number] | null;
+  ciMethod: "delong" | "stored" | null;
+  nTest: number | null;
+  nPositive: number | null;
+  /** Training encounters used (aggregate count), when the store records it. */
+  nTrain: number | null;
+  metrics: MetricSummary | null;
+  before: MetricSummary | null;
+  comparison: SeedComparison | null;
+  /** Why there is no comparison, when there is none and the arm is not the reference. */
+  comparisonNote: string | null;
+}
+
+export type Mark = "ref" | "up" | "down" | "partial" | "none" | "untested";
+
+export interface ArmResult {
+  arm: ArmKey;
+  isReference: boolean;
+  seeds: SeedResult[];
+  mean: number;
+  /** Sample sd over seeds; null with one seed. */
+  sd: number | null;
+  /** Mean of per-seed 95% CI bounds; null when no seed has a CI. */
+  ci: [number, number] | null;
+  mark: Mark;
+  testedSeeds: number;
+  significantSeeds: number;
+  /** Mean over tested seeds of AUROC(arm) - AUROC(reference). */
+  meanDiff: number | null;
+}
+
+export interface TableRow {
+  scenario: string;
+  recalibration: Recalibration;
+  label: string;
+  isReference: boolean;
+}
+
+export interface ReportTable {
+  id: string;
+  key: TableKey;
+  /** "A → B", or "B (target only)". */
+  direction: string;
+  rows: TableRow[];
+  embeddings: string[];
+  arms: ArmResult[];
+  binary: boolean;
+  /** Positive class name (binary tasks). */
+  positiveClass: string | null;
+  /** Range of test-set sizes / positives over the table's cells (aggregate counts). */
+  testN: [number, number] | null;
+  testPositives: [number, number] | null;
+  seeds: number[];
+}
+
+export interface FailedCell {
+  scenario: string;
+  embedding: string;
+  source: string | null;
+  target: string;
+  targetSize: TargetSize;
+  seed: number;
+  task: string;
+  reason: "error" | "no metrics";
+}
+
+export interface Aggregation {
+  tables: ReportTable[];
+  failures: FailedCell[];
+  /** Row-level predictions for curves; never serialised. Keyed by predictionKey(). */
+  predictions: ReadonlyMap<string, BinaryPredictions>;
+}
+
+export function armLabel(arm: ArmKey): string {
+  return `${rowLabel(arm.scenario, arm.recalibration)} · ${arm.embedding}`;
+}
+
+export function rowLabel(scenario: string, recalibration: Recalibration): string {
+  return recalibration === "none" ? scenario : `${scenario} + ${recalibration} recal.`;
+}
+
+export function predictionKey(tableId: string, arm: ArmKey, seed: number): string {
+  return JSON.stringify([tableId, arm.scenario, arm.embedding, arm.recalibration, seed]);
+}
+
+export function sizeLabel(size: TargetSize): string {
+  return size === "all" ? "all" : String(size);
+}
+
+export function aggregate(cells: readonly CellResult[], settings: ReportSettings): Aggregation {
+  const failures: FailedCell[] = [];
+  const usable: CellResult[] = [];
+  for (const c of cells) {
+    const failed = c.status !== "ok" ? "error" : !c.metrics && !c.predictions ? "no metrics" : null;
+    if (failed) failures.push(failedCell(c, failed));
+    else usable.push(c);
+  }
+  const scenarioOrder = firstAppearance(usable.map((c) => c.key.scenario), [settings.referenceScenario]);
+  const embeddingOrder = firstAppearance(usable.map((c) => c.key.embedding), [settings.baselineEmbedding]);
+
+  // Tables are defined by the transfer directions present; target-only cells (no source) join every
+  // table with their task/target/size, or form their own when no direction reaches that target.
+  const tableKeys = new Map<string, TableKey>();
+  for (const c of usable) {
+    if (c.key.source === undefined) continue;
+    const k: TableKey = { task: c.key.task, source: c.key.source, target: c.key.target, targetSize: c.key.targetSize };
+    tableKeys.set(tableKeyString(k), k);
+  }
+  for (const c of usable) {
+    if (c.key.source !== undefined) continue;
+    const reached = [...tableKeys.values()].some(
+      (k) => k.task === c.key.task && k.target === c.key.target && k.targetSize === c.key.targetSize && k.source,
+    );
+    if (!reached) {
+      const k: TableKey = { task: c.key.task, source: null, target: c.key.target, targetSize: c.key.targetSize };
+      tableKeys.set(tableKeyString(k), k);
+    }
+  }
+
+  const predictions = new Map<string, BinaryPredictions>();
+  const usedIds = new Set<string>();
+  const tables = [...tableKeys.values()].sort(compareTableKeys).map((key) => {
+    const members = usable.filter(
+      (c) =>
+        c.key.task === key.task &&
+        c.key.target === key.target &&
+        c.key.targetSize === key.targetSize &&
+        (c.key.source === undefined || c.key.source === key.source),
+    );
+    let id = slug(`${key.task}-${key.source ?? "target-only"}-to-${key.target}-n${sizeLabel(key.targetSize)}`);
+    // Names differing only in punctuation/case could collide; ids name files, so keep them unique.
+    for (let i = 2; usedIds.has(id); i++) id = `${id}-${i}`;
+    usedIds.add(id);
+    return buildTable(id, key, members, settings, scenarioOrder, embeddingOrder, predictions);
+  });
+  return { tables, failures, predictions };
+}
+
+function buildTable(
+  id: string,
+  key: TableKey,
+  cells: CellResult[],
+  settings: ReportSettings,
+  scenarioOrder: string[],
+  embeddingOrder: string[],
+  predictions: Map<string, BinaryPredictions>,
+): ReportTable {
+  const byArm = new Map<string, { arm: ArmKey; cells: CellResult[] }>();
+  for (const c of cells) {
+    const arm: ArmKey = { scenario: c.key.scenario, embedding: c.key.embedding, recalibration: c.key.recalibration };
+    const k = JSON.stringify([arm.scenario, arm.embedding, arm.recalibration]);
+    const entry = byArm.get(k) ?? { arm, cells: [] };
+    entry.cells.push(c);
+    byArm.set(k, entry);
+  }
+  const recalOrder: Recalibration[] = ["none", "intercept", "logistic"];
+  const armEntries = [...byArm.values()].sort(
+    (a, b) =>
+      scenarioOrder.indexOf(a.arm.scenario) - scenarioOrder.indexOf(b.arm.scenario) ||
+      recalOrder.indexOf(a.arm.recalibration) - recalOrder.indexOf(b.arm.recalibration) ||
+      embeddingOrder.indexOf(a.arm.embedding) - embeddingOrder.indexOf(b.arm.embedding),
+  );
+
+  let binary = true;
+  let positiveClass: string | null = null;
+  // Per arm and seed: the seed result and (binary) predictions for the paired tests.
+  const perArm = armEntries.map(({ arm, cells: armCells }) => {
+    const seeds = [...armCells].sort((a, b) => a.key.seed - b.key.seed);
+    const results = seeds.map((c) => {
+      const { result, preds, isBinary, positive } = seedResult(c);
+      if (!isBinary) binary = false;
+      if (positive) positiveClass ??= positive;
+      if (preds) predictions.set(predictionKey(id, arm, c.key.seed), preds);
+      return result;
+    });
+    return { arm, results };
+  });
+
+  // Paired tests, one family per seed.
+  const isRef = (a: ArmKey) => a.scenario === settings.referenceScenario && a.recalibration === "none";
+  const refEmbeddings = perArm.filter((a) => isRef(a.arm)).map((a) => a.arm.embedding);
+  const seedsAll = [...new Set(perArm.flatMap((a) => a.results.map((r) => r.seed)))].sort((a, b) => a - b);
+  for (const seed of seedsAll) {
+    const family: { result: SeedResult; refEmbedding: string; diff: number; p: number }[] = [];
+    for (const { arm, results } of perArm) {
+      const result = results.find((r) => r.seed === seed);
+      if (!result || isRef(arm)) continue;
+      const refEmbedding = chooseReference(arm.embedding, refEmbeddings, settings.baselineEmbedding);
+      if (refEmbedding === null) {
+        result.comparisonNote = `no ${settings.referenceScenario} arm in this table`;
+        continue;
+      }
+      const refArm: ArmKey = { scenario: settings.referenceScenario, embedding: refEmbedding, recalibration: "none" };
+      const a = predictions.get(predictionKey(id, arm, seed));
+      const b = predictions.get(predictionKey(id, refArm, seed));
+      if (!a || !b) {
+        result.comparisonNote = binary
+          ? `no binary predictions for this arm or the ${settings.referenceScenario} arm at seed ${seed}`
+          : "paired DeLong test is for binary tasks";
+        continue;
+      }
+      if (!sameLabels(a.labels, b.labels)) {
+        result.comparisonNote = "different test sets: not paired";
+        continue;
+      }
+      const t = pairedDelong(a.labels, a.scores, b.scores);
+      family.push({ result, refEmbedding, diff: t.diff, p: t.p });
+    }
+    const adjusted = adjustPValues(
+      family.map((f) => f.p),
+      settings.adjustment,
+    );
+    family.forEach((f, i) => {
+      f.result.comparison = {
+        referenceEmbedding: f.refEmbedding,
+        diff: f.diff,
+        p: f.p,
+        pAdjusted: adjusted[i],
+        significant: adjusted[i] < settings.alpha,
+      };
+    });
+  }
+
+  const arms = perArm.map(({ arm, results }) => armResult(arm, results, isRef(arm)));
+  const rows: TableRow[] = [];
+  for (const a of arms) {
+    if (!rows.some((r) => r.scenario === a.arm.scenario && r.recalibration === a.arm.recalibration)) {
+      rows.push({
+        scenario: a.arm.scenario,
+        recalibration: a.arm.recalibration,
+        label: rowLabel(a.arm.scenario, a.arm.recalibration),
+        isReference: a.isReference,
+      });
+    }
+  }
+  const embeddings = embeddingOrder.filter((e) => arms.some((a) => a.arm.embedding === e));
+  const allSeeds = arms.flatMap((a) => a.seeds);
+  return {
+    id,
+    key,
+    direction: key.source === null ? `${key.target} (target only)` : `${key.source} → ${key.target}`,
+    rows,
+    embeddings,
+    arms,
+    binary,
+    positiveClass: binary ? positiveClass : null,
+    testN: range(allSeeds.map((s) => s.nTest)),
+    testPositives: binary ? range(allSeeds.map((s) => s.nPositive)) : null,
+    seeds: seedsAll,
+  };
+}
+
+function seedResult(c: CellResult): {
+  result: SeedResult;
+  preds: BinaryPredictions | null;
+  isBinary: boolean;
+  positive: string | null;
+} {
+  const p = c.predictions;
+  const isBinary = p ? p.classes.length === 2 && p.scores.length === p.labels.length : !c.metrics?.perClassAuroc;
+  const preds = p && isBinary ? { labels: p.labels, scores: p.scores } : null;
+  let auroc = c.metrics?.auroc;
+  if (auroc === undefined && p) {
+    auroc = preds ? binaryAuroc(preds) : multiclassAuroc(p.labels, p.scores, p.classes.length);
+  }
+  let ci: [number, number] | null = null;
+  let ciMethod: SeedResult["ciMethod"] = null;
+  if (preds) {
+    ci = delongInterval(preds);
+    ciMethod = "delong";
+  } else if (c.metrics?.aurocCI) {
+    ci = c.metrics.aurocCI;
+    ciMethod = "stored";
+  }
+  return {
+    result: {
+      seed: c.key.seed,
+      auroc: auroc ?? Number.NaN,
+      ci,
+      ciMethod,
+      nTest: p ? p.labels.length : (c.counts?.test ?? null),
+      nPositive: preds ? preds.labels.reduce((s, y) => s + (y === 1 ? 1 : 0), 0) : null,
+      nTrain: c.counts?.train ?? null,
+      metrics: c.metrics ?? null,
+      before: c.metricsBeforeRecalibration ?? null,
+      comparison: null,
+      comparisonNote: null,
+    },
+    preds,
+    isBinary,
+    positive: p && isBinary ? p.classes[1] : null,
+  };
+}
+
+function armResult(arm: ArmKey, seeds: SeedResult[], isReference: boolean): ArmResult {
+  const values = seeds.map((s) => s.auroc);
+  const withCi = seeds.filter((s) => s.ci !== null);
+  const tested = seeds.filter((s) => s.comparison !== null);
+  const sig = tested.filter((s) => s.comparison?.significant);
+  const up = sig.filter((s) => (s.comparison?.diff ?? 0) > 0).length;
+  const down = sig.length - up;
+  let mark: Mark;
+  if (isReference) mark = "ref";
+  else if (tested.length === 0) mark = "untested";
+  else if (up === tested.length) mark = "up";
+  else if (down === tested.length) mark = "down";
+  else if (sig.length > 0) mark = "partial";
+  else mark = "none";
+  return {
+    arm,
+    isReference,
+    seeds,
+    mean: mean(values),
+    sd: values.length > 1 ? sampleSd(values) : null,
+    ci: withCi.length > 0 ? [mean(withCi.map((s) => s.ci![0])), mean(withCi.map((s) => s.ci![1]))] : null,
+    mark,
+    testedSeeds: tested.length,
+    significantSeeds: sig.length,
+    meanDiff: tested.length > 0 ? mean(tested.map((s) => s.comparison!.diff)) : null,
+  };
+}
+
+function chooseReference(embedding: string, refEmbeddings: string[], baseline: string): string | null {
+  if (refEmbeddings.includes(embedding)) return embedding;
+  if (refEmbeddings.includes(baseline)) return baseline;
+  return refEmbeddings[0] ?? null;
+}
+
+function failedCell(c: CellResult, reason: FailedCell["reason"]): FailedCell {
+  const k = c.key;
+  return {
+    scenario: k.scenario,
+    embedding: k.embedding,
+    source: k.source ?? null,
+    target: k.target,
+    targetSize: k.targetSize,
+    seed: k.seed,
+    task: k.task,
+    reason,
+  };
+}
+
+function sameLabels(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+export function sampleSd(xs: readonly number[]): number {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+function range(xs: (number | null)[]): [number, number] | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length > 0 ? [Math.min(...v), Math.max(...v)] : null;
+}
+
+function firstAppearance(values: string[], first: string[]): string[] {
+  const out = first.filter((f) => values.includes(f));
+  for (const v of values) if (!out.includes(v)) out.push(v);
+  return out;
+}
+
+function tableKeyString(k: TableKey): string {
+  return JSON.stringify([k.task, k.source, k.target, k.targetSize]);
+}
+
+function compareTableKeys(a: TableKey, b: TableKey): number {
+  return (
+    a.task.localeCompare(b.task) ||
+    (a.source ?? "\uffff").localeCompare(b.source ?? "\uffff") ||
+    a.target.localeCompare(b.target) ||
+    compareSizes(a.targetSize, b.targetSize)
+  );
+}
+
+/** Numeric sizes ascending, "all" last. */
+export function compareSizes(a: TargetSize, b: TargetSize): number {
+  if (a === b) return 0;
+  if (a === "all") return 1;
+  if (b === "all") return -1;
+  return a - b;
+}
+
+export function slug(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}

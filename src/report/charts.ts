@@ -1,0 +1,337 @@
+import { Resvg } from "@resvg/resvg-js";
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import { type Aggregation, compareSizes, type ReportTable, sizeLabel, slug } from "./aggregate.js";
+import { calibrationCurves, learningCurve, rocCurves, round } from "./curves.js";
+import type { ReportSettings } from "./settings.js";
+
+/**
+ * The report's figures as vega-lite specs, rendered to SVG by vega (headless, no browser) and to
+ * PNG by resvg. One set of figures per task and transfer direction: AUROC bars with CIs (faceted by
+ * target size), ROC curves, the learning curve (AUROC vs target training size) and reliability
+ * curves before/after recalibration.
+ */
+
+export type ChartKind = "bars" | "roc" | "learning" | "calibration";
+
+export interface ChartSpec {
+  /** File-name-safe id, unique in the report. */
+  id: string;
+  kind: ChartKind;
+  /** Task and direction the chart belongs to. */
+  group: string;
+  title: string;
+  /** One or two sentences under the figure saying what it shows and how it was computed. */
+  caption: string;
+  spec: TopLevelSpec;
+}
+
+export interface RenderedChart extends ChartSpec {
+  svg: string;
+}
+
+/** Fonts: the first one installed is used (DejaVu on Debian, where resvg renders the PNGs). */
+export const CHART_FONT = "Helvetica Neue, Helvetica, Arial, DejaVu Sans, sans-serif";
+const PNG_FONT = "DejaVu Sans";
+
+const CONFIG = {
+  font: CHART_FONT,
+  background: "white",
+  view: { stroke: "#d0d4da" },
+  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, gridColor: "#eceef1", domainColor: "#8a919c" },
+  header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: 600, titleFontWeight: 400 },
+  legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", direction: "horizontal", columns: 4 },
+  title: { fontSize: 14, fontWeight: 600, anchor: "start", offset: 12 },
+  range: { category: { scheme: "tableau10" } },
+} as const;
+
+/** Groups of tables by task and direction (source -> target), sizes ascending within each. */
+export function directionGroups(tables: readonly ReportTable[]): { label: string; tables: ReportTable[] }[] {
+  const groups = new Map<string, ReportTable[]>();
+  for (const t of tables) {
+    const label = `${t.key.task}: ${t.direction}`;
+    groups.set(label, [...(groups.get(label) ?? []), t]);
+  }
+  return [...groups.entries()].map(([label, ts]) => ({
+    label,
+    tables: ts.sort((a, b) => compareSizes(a.key.targetSize, b.key.targetSize)),
+  }));
+}
+
+export function chartSpecs(agg: Aggregation, settings: ReportSettings): ChartSpec[] {
+  const out: ChartSpec[] = [];
+  for (const group of directionGroups(agg.tables)) {
+    const base = slug(group.label);
+    const tables = group.tables;
+    const sizes = tables.map((t) => sizeLabel(t.key.targetSize));
+    const rows = unique(tables.flatMap((t) => t.rows.map((r) => r.label)));
+    const embeddings = unique(tables.flatMap((t) => t.embeddings));
+    out.push(barsChart(base, group.label, tables, sizes, rows, embeddings));
+    const roc = tables.flatMap((t) => rocCurves(t, agg, settings));
+    if (roc.length > 0) out.push(rocChart(base, group.label, roc, sizes, rows, embeddings));
+    const learning = learningCurve(tables);
+    if (new Set(learning.map((p) => p.size)).size >= 2) {
+      out.push(learningChart(base, group.label, learning, rows, embeddings));
+    }
+    const calTable = tables[tables.length - 1];
+    const cal = calibrationCurves(calTable, agg, settings);
+    if (cal.length > 0) {
+      const hasRecal = calTable.arms.some((a) => a.arm.recalibration !== "none");
+      out.push(calibrationChart(base, group.label, cal, sizeLabel(calTable.key.targetSize), hasRecal, settings));
+    }
+  }
+  return out;
+}
+
+function barsChart(
+  base: string,
+  group: string,
+  tables: ReportTable[],
+  sizes: string[],
+  rows: string[],
+  embeddings: string[],
+): ChartSpec {
+  const values = tables.flatMap((t) =>
+    t.arms.map((a) => {
+      const row = t.rows.find((r) => r.scenario === a.arm.scenario && r.recalibration === a.arm.recalibration);
+      return {
+        size: sizeLabel(t.key.targetSize),
+        row: row?.label ?? a.arm.scenario,
+        embedding: a.arm.embedding,
+        mean: round(a.mean),
+        lo: round(a.ci?.[0] ?? a.mean),
+        hi: round(a.ci?.[1] ?? a.mean),
+      };
+    }),
+  );
+  const low = Math.min(0.5, ...values.map((v) => v.lo));
+  const domain = [Math.floor(low * 20) / 20, 1];
+  const x = { field: "row", type: "nominal", sort: rows, title: null, axis: { labelAngle: 0, labelLimit: 140 } };
+  const xOffset = { field: "embedding", sort: embeddings };
+  const width = Math.max(140, rows.length * (embeddings.length * 16 + 24));
+  return {
+    id: `${base}-auroc-bars`,
+    kind: "bars",
+    group,
+    title: `AUROC with 95% CI — ${group}`,
+    caption:
+      "Bars rise from 0.5 (chance). Whiskers: 95% DeLong CI (mean of per-seed bounds when there are several seeds). One panel per target training size.",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: `AUROC with 95% CI — ${group}`,
+      data: { values },
+      facet: { field: "size", type: "ordinal", sort: sizes, title: "Target training size" },
+      columns: 3,
+      spec: {
+        width,
+        height: 220,
+        layer: [
+          {
+            mark: { type: "bar", clip: true },
+            encoding: {
+              x,
+              xOffset,
+              y: { field: "mean", type: "quantitative", title: "AUROC", scale: { domain, zero: false } },
+              y2: { datum: 0.5 },
+              color: { field: "embedding", type: "nominal", sort: embeddings, title: "Embedding" },
+              tooltip: [
+                { field: "row", title: "Scenario" },
+                { field: "embedding", title: "Embedding" },
+                { field: "mean", title: "AUROC" },
+              ],
+            },
+          },
+          {
+            mark: { type: "rule", color: "#1f2933", strokeWidth: 1.2 },
+            encoding: { x, xOffset, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+          },
+        ],
+      },
+      config: CONFIG,
+    } as TopLevelSpec,
+  };
+}
+
+function rocChart(
+  base: string,
+  group: string,
+  values: object[],
+  sizes: string[],
+  rows: string[],
+  embeddings: string[],
+): ChartSpec {
+  return {
+    id: `${base}-roc`,
+    kind: "roc",
+    group,
+    title: `ROC curves — ${group}`,
+    caption:
+      "True-positive rate averaged over seeds at each false-positive rate (vertical averaging on a fixed grid). Colour: embedding; line style: scenario. Grey diagonal: chance.",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: `ROC curves — ${group}`,
+      data: { values },
+      facet: { field: "size", type: "ordinal", sort: sizes, title: "Target training size" },
+      columns: 3,
+      spec: {
+        width: 220,
+        height: 220,
+        layer: [
+          {
+            mark: { type: "rule", color: "#b8bec7", strokeDash: [4, 4] },
+            encoding: { x: { datum: 0 }, y: { datum: 0 }, x2: { datum: 1 }, y2: { datum: 1 } },
+          },
+          {
+            mark: { type: "line", strokeWidth: 1.6, interpolate: "linear" },
+            encoding: {
+              x: { field: "fpr", type: "quantitative", title: "False-positive rate", scale: { domain: [0, 1] } },
+              y: { field: "tpr", type: "quantitative", title: "True-positive rate", scale: { domain: [0, 1] } },
+              color: { field: "embedding", type: "nominal", sort: embeddings, title: "Embedding" },
+              strokeDash: { field: "row", type: "nominal", sort: rows, title: "Scenario" },
+              detail: { field: "arm" },
+              order: { field: "fpr" },
+            },
+          },
+        ],
+      },
+      config: CONFIG,
+    } as TopLevelSpec,
+  };
+}
+
+function learningChart(
+  base: string,
+  group: string,
+  values: object[],
+  rows: string[],
+  embeddings: string[],
+): ChartSpec {
+  const color = { field: "row", type: "nominal", sort: rows, title: "Scenario" };
+  const x = {
+    field: "size",
+    type: "quantitative",
+    title: "Target training encounters (log scale)",
+    scale: { type: "log" },
+    axis: { tickCount: 5, format: "~s" },
+  };
+  return {
+    id: `${base}-learning-curve`,
+    kind: "learning",
+    group,
+    title: `AUROC vs target training size — ${group}`,
+    caption:
+      "How much local data is needed: mean AUROC over seeds (line) with a mean ± sd band, against the number of target-site training encounters. One panel per embedding.",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: `AUROC vs target training size — ${group}`,
+      data: { values },
+      facet: { field: "embedding", type: "nominal", sort: embeddings, title: "Embedding" },
+      columns: 3,
+      spec: {
+        width: 240,
+        height: 200,
+        layer: [
+          {
+            mark: { type: "area", opacity: 0.15 },
+            encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
+          },
+          {
+            mark: { type: "line", point: true, strokeWidth: 1.8 },
+            encoding: {
+              x,
+              y: { field: "mean", type: "quantitative", title: "AUROC", scale: { zero: false } },
+              color,
+            },
+          },
+        ],
+      },
+      config: CONFIG,
+    } as TopLevelSpec,
+  };
+}
+
+function calibrationChart(
+  base: string,
+  group: string,
+  values: { scenario: string; embedding: string }[],
+  size: string,
+  hasRecal: boolean,
+  settings: ReportSettings,
+): ChartSpec {
+  const panels = values.map((v) => ({ ...v, panel: `${v.scenario} · ${v.embedding}` }));
+  const title = `Calibration${hasRecal ? " before/after recalibration" : ""} — ${group} (target size ${size})`;
+  return {
+    id: `${base}-calibration`,
+    kind: "calibration",
+    group,
+    title,
+    caption: `Observed event rate against mean predicted probability in ${settings.calibrationBins} equal-width bins, predictions pooled over seeds; bins with fewer than ${settings.smallCellThreshold} encounters per seed are not drawn. On the diagonal = well calibrated.${hasRecal ? ' Colour: recalibration ("none" = as transferred).' : ""}`,
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title,
+      data: { values: panels },
+      facet: { field: "panel", type: "nominal", title: null },
+      columns: 4,
+      spec: {
+        width: 170,
+        height: 170,
+        layer: [
+          {
+            mark: { type: "rule", color: "#b8bec7", strokeDash: [4, 4] },
+            encoding: { x: { datum: 0 }, y: { datum: 0 }, x2: { datum: 1 }, y2: { datum: 1 } },
+          },
+          {
+            mark: { type: "line", point: true, strokeWidth: 1.6 },
+            encoding: {
+              x: {
+                field: "meanPredicted",
+                type: "quantitative",
+                title: "Mean predicted probability",
+                scale: { domain: [0, 1] },
+              },
+              y: { field: "observed", type: "quantitative", title: "Observed rate", scale: { domain: [0, 1] } },
+              color: {
+                field: "recalibration",
+                type: "nominal",
+                sort: ["none", "intercept", "logistic"],
+                title: "Recalibration",
+              },
+              order: { field: "meanPredicted" },
+            },
+          },
+        ],
+      },
+      config: CONFIG,
+    } as TopLevelSpec,
+  };
+}
+
+/** Render a vega-lite spec to an SVG string (headless: no canvas, no DOM, no network). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterise an SVG to PNG at 2x, with system fonts (resvg has no fonts of its own). */
+export function svgToPng(svg: string, scale = 2): Uint8Array {
+  const resvg = new Resvg(svg, {
+    font: { loadSystemFonts: true, defaultFontFamily: PNG_FONT, sansSerifFamily: PNG_FONT },
+    fitTo: { mode: "zoom", value: scale },
+    background: "white",
+  });
+  return resvg.render().asPng();
+}
+
+export async function renderCharts(specs: readonly ChartSpec[]): Promise<RenderedChart[]> {
+  const out: RenderedChart[] = [];
+  for (const s of specs) out.push({ ...s, svg: await renderSvg(s.spec) });
+  return out;
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}

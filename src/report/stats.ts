@@ -1,0 +1,46 @@
+import { reliabilityCurve } from "../eval/calibration.js";
+import { delongCI, delongPairedTest } from "../eval/delong.js";
+import { auroc, macroAurocOvr, rocCurve } from "../eval/metrics.js";
+
+/**
+ * The report's only door into src/eval: thin adapters that give the report the shapes it uses.
+ * No metric is computed here; if eval's return shapes change, only this file changes.
+ */
+
+/** Binary predictions: scores[i] = P(class 1) for labels[i] in {0, 1}. */
+export interface BinaryPredictions {
+  labels: number[];
+  scores: number[];
+}
+
+export function binaryAuroc(p: BinaryPredictions): number {
+  return auroc(p.labels, p.scores);
+}
+
+export function multiclassAuroc(labels: number[], probs: number[], classes: number): number {
+  return macroAurocOvr(labels, probs, classes);
+}
+
+/** DeLong confidence interval of one arm's AUROC. */
+export function delongInterval(p: BinaryPredictions, level = 0.95): [number, number] {
+  const r = delongCI(p.labels, p.scores, level);
+  return [r.ci[0], r.ci[1]];
+}
+
+/** Paired DeLong test of arm A against arm B on the same test set: diff = AUROC(A) - AUROC(B). */
+export function pairedDelong(labels: number[], a: number[], b: number[]): { diff: number; p: number } {
+  const r = delongPairedTest(labels, a, b);
+  return { diff: r.diff, p: r.p };
+}
+
+export function roc(p: BinaryPredictions): { fpr: number[]; tpr: number[] } {
+  const r = rocCurve(p.labels, p.scores);
+  return { fpr: r.fpr, tpr: r.tpr };
+}
+
+export function reliability(
+  p: BinaryPredictions,
+  bins: number,
+): { meanPredicted: number[]; observed: number[]; count: number[] } {
+  return reliabilityCurve(p.labels, p.scores, bins);
+}
