@@ -2,12 +2,18 @@ import type { NeighbourLists } from "./alignment.js";
 import type { VocabularyToken } from "./vocabulary.js";
 
 /**
- * Text normalisation for exact-match alignment: Unicode NFKC, lower case, runs of whitespace as one
- * space, trimmed. Deliberately nothing cleverer (no stemming, no dose stripping): exact match is the
- * baseline the embeddings have to beat, and it should be the one a data manager would try first.
+ * Text normalisation for exact-match alignment: Unicode NFKC, lower case, every run of punctuation or
+ * whitespace one space, trimmed ("5 ML VIAL : DILTIAZEM" = "5 ml vial diltiazem"). The same rule as
+ * embed/text-normalize.ts (which this stage may not import), so the exact-match baseline and the
+ * co-occurrence provider's text lookup agree on what "the same text" is. Deliberately nothing
+ * cleverer (no stemming, no dose stripping): exact match is the baseline embeddings have to beat.
  */
 export function normalizeTokenText(text: string): string {
-  return text.normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim();
+  return text
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
 }
 
 /** Token indices per normalised text (empty texts are left out: they match nothing). */

@@ -225,6 +225,13 @@ function sourceModelFile(loaded: LoadedSpec, job: Job, modelsDir: string): strin
 function validateSizes(loaded: LoadedSpec, prepared: PreparedExperiment): void {
   const { spec, path } = loaded;
   const targets = new Set(expandGrid(spec).map((j) => j.target));
+  for (const t of targets) {
+    if (prepared.sites.get(t)!.test.labels.length === 0)
+      throw new InputError(`site "${t}" is a target but has no test set (give it a test file or a split)`, {
+        file: path,
+        field: `sites.${t}`,
+      });
+  }
   spec.targetSizes.forEach((size, i) => {
     if (size === "all") return;
     for (const t of targets) {

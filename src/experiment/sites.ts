@@ -3,7 +3,7 @@ import { stratifiedSplit } from "../data/splits.js";
 import type { SiteDataset } from "../data/types.js";
 import { InputError, isInputError } from "../util/errors.js";
 import { resolveSpecPath } from "./paths.js";
-import type { SiteSpec, SplitSpec } from "./spec.js";
+import { type SiteSpec, SplitSpec } from "./spec.js";
 
 /**
  * A site as an experiment uses it: one or two datasets (a training pool and a test set, from separate
@@ -56,7 +56,8 @@ function labeledOnly(ds: SiteDataset, idx: Uint32Array): Uint32Array {
 }
 
 function splitOnce(name: string, ds: SiteDataset, split: SplitSpec | undefined): LoadedSite {
-  const s = split ?? { kind: "stratified" as const, testFraction: 0.3, seed: 20240913 };
+  const s = split ?? SplitSpec.parse({});
+  if (s.kind === "none") return { name, datasets: [ds], pool: all(ds, 0), test: { dataset: 0, indices: new Uint32Array(0) } };
   const labels = ds.encounters.labels;
   const [pool, test] = stratifiedSplit(labels, [1 - s.testFraction, s.testFraction], s.seed);
   return {

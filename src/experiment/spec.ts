@@ -14,7 +14,8 @@ export const SPEC_VERSION = 1;
 /** How a site without a separate test file is split into a training pool and a test set. */
 export const SplitSpec = z
   .object({
-    kind: z.enum(["stratified", "grouped", "temporal"]).default("stratified"),
+    /** "none": the whole site is a training pool (a site used only as a source needs no test set). */
+    kind: z.enum(["stratified", "grouped", "temporal", "none"]).default("stratified"),
     testFraction: z.number().gt(0).lt(1).default(0.3),
     /** temporal: periods that form the test set (like the paper's test season). */
     testPeriods: z.array(z.string()).optional(),

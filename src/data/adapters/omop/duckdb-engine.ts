@@ -27,7 +27,11 @@ function suffixOf(name: string, suffixes: string[]): string | undefined {
  * Find a table's files in `dir`, case-insensitively: `<table>.csv`, `PERSON.csv.gz`, `person.parquet`,
  * or a folder `<table>/` of such files (how Spark and many exports write big tables).
  */
-export function findTableFiles(dir: string, table: OmopTable, format: FilesSource["format"]): TableFiles | undefined {
+export function findTableFiles(
+  dir: string,
+  table: OmopTable,
+  format: FilesSource["format"],
+): TableFiles | undefined {
   const found: Record<"csv" | "parquet", string[]> = { csv: [], parquet: [] };
   const classify = (path: string, name: string, base: string | null) => {
     for (const [fmt, suffixes] of [
@@ -101,9 +105,12 @@ export class DuckDbFolderEngine implements SqlEngine {
       const files = findTableFiles(this.source.dir, table, this.source.format);
       if (!files) {
         const want = this.source.format === "auto" ? "CSV or Parquet" : this.source.format;
-        throw new InputError(`OMOP table "${table}" not found: no ${want} file named ${table}.* (any case) or folder ${table}/`, {
-          file: this.source.dir,
-        });
+        throw new InputError(
+          `OMOP table "${table}" not found: no ${want} file named ${table}.* (any case) or folder ${table}/`,
+          {
+            file: this.source.dir,
+          },
+        );
       }
       const list = `[${files.files.map(sqlString).join(", ")}]`;
       const reader =
@@ -111,7 +118,9 @@ export class DuckDbFolderEngine implements SqlEngine {
           ? `read_csv(${list}, header = true, all_varchar = true, union_by_name = true)`
           : `read_parquet(${list}, union_by_name = true)`;
       try {
-        await this.connection.run(`CREATE OR REPLACE VIEW ${sqlIdentifier(table)} AS SELECT * FROM ${reader}`);
+        await this.connection.run(
+          `CREATE OR REPLACE VIEW ${sqlIdentifier(table)} AS SELECT * FROM ${reader}`,
+        );
       } catch (e) {
         throw new InputError(`cannot read OMOP table "${table}": ${errorText(e)}`, { file: files.files[0] });
       }
@@ -121,7 +130,10 @@ export class DuckDbFolderEngine implements SqlEngine {
       const have = new Set(probe.columnNames().map((c) => c.toLowerCase()));
       for (const col of columns) {
         if (!have.has(col)) {
-          throw new InputError(`OMOP table "${table}" has no column "${col}"`, { file: files.files[0], field: col });
+          throw new InputError(`OMOP table "${table}" has no column "${col}"`, {
+            file: files.files[0],
+            field: col,
+          });
         }
       }
     }

@@ -48,7 +48,14 @@ export function redactConnection(url: string): RedactedConnection {
   };
 }
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EAI_AGAIN"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+]);
 
 function errorCode(e: unknown): string | undefined {
   if (typeof e === "object" && e !== null && "code" in e && typeof e.code === "string") return e.code;
@@ -137,7 +144,10 @@ export class PostgresEngine implements SqlEngine {
       await this.query(`DECLARE conceptbridge_omop NO SCROLL CURSOR FOR ${sql}`);
       for (;;) {
         const res = await this.client
-          .query<SqlRow>({ text: `FETCH FORWARD ${this.source.fetchRows} FROM conceptbridge_omop`, rowMode: "array" })
+          .query<SqlRow>({
+            text: `FETCH FORWARD ${this.source.fetchRows} FROM conceptbridge_omop`,
+            rowMode: "array",
+          })
           .catch((e: unknown) => {
             throw this.queryError(e);
           });
@@ -152,7 +162,10 @@ export class PostgresEngine implements SqlEngine {
     }
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     try {
       return await this.client.query<R>(text, values);
     } catch (e) {
@@ -174,11 +187,18 @@ function connectError(e: unknown, conn: RedactedConnection, urlEnv: string): Inp
   const code = errorCode(e);
   const where = { file: conn.display, field: urlEnv };
   if (code === "28P01" || code === "28000") {
-    return new InputError(`PostgreSQL rejected the credentials of user "${conn.user}" (check the password in ${urlEnv})`, where);
+    return new InputError(
+      `PostgreSQL rejected the credentials of user "${conn.user}" (check the password in ${urlEnv})`,
+      where,
+    );
   }
-  if (code === "3D000") return new InputError(`PostgreSQL database does not exist: ${conn.redact(errorText(e))}`, where);
+  if (code === "3D000")
+    return new InputError(`PostgreSQL database does not exist: ${conn.redact(errorText(e))}`, where);
   if ((code !== undefined && UNREACHABLE.has(code)) || /timeout|terminated/i.test(errorText(e))) {
-    return new InputError(`cannot reach PostgreSQL server at ${conn.host} (${code ?? conn.redact(errorText(e))})`, where);
+    return new InputError(
+      `cannot reach PostgreSQL server at ${conn.host} (${code ?? conn.redact(errorText(e))})`,
+      where,
+    );
   }
   return new InputError(`cannot connect to PostgreSQL: ${conn.redact(errorText(e))}`, where);
 }

@@ -54,7 +54,10 @@ export const OmopPostgresSourceSchema = z.object({
   connectTimeoutMs: z.int().positive().default(10_000),
 });
 
-export const OmopSourceSchema = z.discriminatedUnion("kind", [OmopFilesSourceSchema, OmopPostgresSourceSchema]);
+export const OmopSourceSchema = z.discriminatedUnion("kind", [
+  OmopFilesSourceSchema,
+  OmopPostgresSourceSchema,
+]);
 
 export const OmopOutcomeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("death"), days: z.int().nonnegative().default(30) }),
@@ -70,7 +73,9 @@ export const OmopSettingsSchema = z.object({
   /** Site name for the dataset; default: the folder name or the schema name. */
   name: z.string().min(1).optional(),
   source: OmopSourceSchema,
-  visitConceptIds: z.union([z.literal("all"), z.array(conceptId).min(1)]).default([...DEFAULT_VISIT_CONCEPT_IDS]),
+  visitConceptIds: z
+    .union([z.literal("all"), z.array(conceptId).min(1)])
+    .default([...DEFAULT_VISIT_CONCEPT_IDS]),
   window: z
     .object({
       startDays: z.int().default(-365),

@@ -35,7 +35,9 @@ function eventsUnion(
         `CAST(${c.date} AS DATE) AS event_date`,
       ];
       if (opts.sourceValue) cols.push(`NULLIF(CAST(${c.sourceValue} AS VARCHAR), '') AS source_value`);
-      const where = opts.onlyConcepts ? ` WHERE CAST(${c.conceptId} AS BIGINT) IN (${idList(opts.onlyConcepts)})` : "";
+      const where = opts.onlyConcepts
+        ? ` WHERE CAST(${c.conceptId} AS BIGINT) IN (${idList(opts.onlyConcepts)})`
+        : "";
       return `SELECT ${cols.join(", ")} FROM ${rel(c.table)}${where}`;
     })
     .join("\n  UNION ALL\n  ");
@@ -75,6 +77,17 @@ FROM (
 ORDER BY g.gender_concept_id`;
 }
 
+function cohortFilter(s: OmopSettings): string {
+  return s.visitConceptIds === "all"
+    ? ""
+    : `\n  WHERE CAST(visit_concept_id AS BIGINT) IN (${idList(s.visitConceptIds)})`;
+}
+
+/** Number of cohort visits (one row, one column), for progress. */
+export function cohortCountQuery(s: OmopSettings, rel: Relation): string {
+  return `SELECT CAST(COUNT(*) AS VARCHAR) FROM ${rel("visit_occurrence")}${cohortFilter(s)}`;
+}
+
 /** Column order of encountersQuery's rows. */
 export const ENCOUNTER_COLUMNS = [
   "visit_id",
@@ -94,8 +107,7 @@ export const ENCOUNTER_COLUMNS = [
  * demographics). All joins and aggregation run in the database; the client only streams this.
  */
 export function encountersQuery(s: OmopSettings, rel: Relation): string {
-  const visitFilter =
-    s.visitConceptIds === "all" ? "" : `\n  WHERE CAST(visit_concept_id AS BIGINT) IN (${idList(s.visitConceptIds)})`;
+  const visitFilter = cohortFilter(s);
   const anchor = s.window.endAnchor === "visitStart" ? "c.start_date" : "c.end_date";
   const windowEnd = `${anchor} + ${int(s.window.endDays)}`;
   const ctes = [

@@ -60,11 +60,18 @@ export const DOMAIN_COLUMNS: Record<OmopDomain, DomainColumns> = {
 export function requiredColumns(s: OmopSettings): Map<OmopTable, string[]> {
   const need = new Map<OmopTable, Set<string>>();
   const add = (table: OmopTable, ...cols: string[]) => {
-    let set = need.get(table);
-    if (!set) need.set(table, (set = new Set()));
+    const set = need.get(table) ?? new Set<string>();
+    need.set(table, set);
     for (const c of cols) set.add(c);
   };
-  add("visit_occurrence", "visit_occurrence_id", "person_id", "visit_concept_id", "visit_start_date", "visit_end_date");
+  add(
+    "visit_occurrence",
+    "visit_occurrence_id",
+    "person_id",
+    "visit_concept_id",
+    "visit_start_date",
+    "visit_end_date",
+  );
   add("concept", "concept_id", "concept_name", "vocabulary_id", "concept_code", "domain_id");
   const domains = new Set<OmopDomain>(s.domains);
   if (s.outcome.kind === "conceptSet") for (const d of s.outcome.domains) domains.add(d);

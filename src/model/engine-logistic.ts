@@ -1,0 +1,164 @@
+import type { TokenSequences } from "../concepts/vocabulary.js";
+import { crossEntropyGrad, identity, softmaxRows } from "./cnn-core.js";
+import type { Engine, EngineInput } from "./engine.js";
+import { Optimizer, type OptimizerConfig } from "./optimizer.js";
+import { cloneParams, type ModelParams } from "./params.js";
+
+interface LogisticCheckpoint {
+  params: ModelParams;
+  embedding: Float64Array | null;
+}
+
+/**
+ * The mean-logistic baseline: logits = mean_t E[t] W + b (an encounter without tokens gets b).
+ * Like the CNN it works through a token table T = E W (rows x C) built for the batch's tokens, so a
+ * step costs O(distinct tokens x D x C) rather than O(positions x D).
+ */
+export class LogisticEngine implements Engine<LogisticCheckpoint> {
+  readonly name = "logistic";
+  private readonly params: ModelParams;
+  private readonly E: Float64Array;
+  private readonly rows: number;
+  private readonly D: number;
+  private readonly C: number;
+  private readonly T: Float64Array;
+  private readonly G: Float64Array;
+  private readonly gW: Float64Array;
+  private readonly gB: Float64Array;
+  private readonly gE: Float64Array | null;
+  private readonly opt: Optimizer;
+  private readonly optGrads: Float64Array[];
+  private readonly seen: Uint8Array;
+  private readonly distinct: Int32Array;
+  private logits = new Float64Array(0);
+
+  constructor(
+    private readonly input: EngineInput,
+    config: OptimizerConfig,
+  ) {
+    const arch = input.params.arch;
+    if (arch.kind !== "mean-logistic") throw new Error("LogisticEngine needs a mean-logistic architecture");
+    this.params = cloneParams(input.params);
+    this.rows = input.rows;
+    this.D = arch.embeddingDim;
+    this.C = arch.numClasses;
+    this.E = Float64Array.from(input.embedding);
+    this.T = new Float64Array(this.rows * this.C);
+    this.G = new Float64Array(this.rows * this.C);
+    this.gW = new Float64Array(this.params.denseW.length);
+    this.gB = new Float64Array(this.C);
+    this.gE = input.trainEmbedding ? new Float64Array(this.E.length) : null;
+    const ps: Float64Array[] = [];
+    const gs: Float64Array[] = [];
+    if (this.gE) {
+      ps.push(this.E);
+      gs.push(this.gE);
+    }
+    if (input.trainDense) {
+      ps.push(this.params.denseW, this.params.denseB);
+      gs.push(this.gW, this.gB);
+    }
+    this.opt = new Optimizer(config, ps);
+    this.optGrads = gs;
+    this.seen = new Uint8Array(this.rows);
+    this.distinct = new Int32Array(this.rows);
+  }
+
+  private table(only: Int32Array | null, count: number): void {
+    const { D, C, E, T } = this;
+    const W = this.params.denseW;
+    const n = only ? count : this.rows;
+    for (let r = 0; r < n; r++) {
+      const v = only ? only[r] : r;
+      for (let c = 0; c < C; c++) T[v * C + c] = 0;
+      for (let d = 0; d < D; d++) {
+        const x = E[v * D + d];
+        if (x === 0) continue;
+        for (let c = 0; c < C; c++) T[v * C + c] += x * W[d * C + c];
+      }
+    }
+  }
+
+  private meanLogits(seqs: TokenSequences, idx: ArrayLike<number>, start: number, nb: number, out: Float64Array) {
+    const { C, T } = this;
+    const bias = this.params.denseB;
+    for (let b = 0; b < nb; b++) {
+      const n = idx[start + b];
+      const s0 = seqs.offsets[n];
+      const len = seqs.offsets[n + 1] - s0;
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let t = 0; t < len; t++) s += T[seqs.tokens[s0 + t] * C + c];
+        out[b * C + c] = (len > 0 ? s / len : 0) + bias[c];
+      }
+    }
+  }
+
+  step(idx: Uint32Array, start: number, nb: number): number {
+    const { seqs, labels } = this.input.train;
+    const { D, C, E, G } = this;
+    let nd = 0;
+    for (let b = 0; b < nb; b++) {
+      const n = idx[start + b];
+      for (let t = seqs.offsets[n]; t < seqs.offsets[n + 1]; t++) {
+        const v = seqs.tokens[t];
+        if (this.seen[v] === 0) {
+          this.seen[v] = 1;
+          this.distinct[nd++] = v;
+        }
+      }
+    }
+    for (let r = 0; r < nd; r++) this.seen[this.distinct[r]] = 0;
+    this.table(this.distinct, nd);
+    if (this.logits.length < nb * C) this.logits = new Float64Array(nb * C);
+    const dl = this.logits;
+    this.meanLogits(seqs, idx, start, nb, dl);
+    const loss = crossEntropyGrad(dl, nb, C, labels, idx, start, this.input.classWeights);
+    this.gB.fill(0);
+    for (let b = 0; b < nb; b++) {
+      const n = idx[start + b];
+      const s0 = seqs.offsets[n];
+      const len = seqs.offsets[n + 1] - s0;
+      for (let c = 0; c < C; c++) this.gB[c] += dl[b * C + c];
+      for (let t = 0; t < len; t++) {
+        const v = seqs.tokens[s0 + t];
+        for (let c = 0; c < C; c++) G[v * C + c] += dl[b * C + c] / len;
+      }
+    }
+    const W = this.params.denseW;
+    this.gW.fill(0);
+    if (this.gE) this.gE.fill(0);
+    for (let r = 0; r < nd; r++) {
+      const v = this.distinct[r];
+      for (let d = 0; d < D; d++) {
+        const x = E[v * D + d];
+        let ge = 0;
+        for (let c = 0; c < C; c++) {
+          this.gW[d * C + c] += x * G[v * C + c];
+          ge += G[v * C + c] * W[d * C + c];
+        }
+        if (this.gE) this.gE[v * D + d] = ge;
+      }
+      for (let c = 0; c < C; c++) G[v * C + c] = 0;
+    }
+    this.opt.step(this.optGrads);
+    return loss;
+  }
+
+  probs(seqs: TokenSequences): Float64Array {
+    this.table(null, 0);
+    const N = seqs.count;
+    const out = new Float64Array(N * this.C);
+    this.meanLogits(seqs, identity(N), 0, N, out);
+    softmaxRows(out, N, this.C);
+    return out;
+  }
+
+  capture(): LogisticCheckpoint {
+    return { params: cloneParams(this.params), embedding: this.gE ? this.E.slice() : null };
+  }
+
+  export(cp: LogisticCheckpoint): { params: ModelParams; embedding: Float64Array | null } {
+    return { params: cloneParams(cp.params), embedding: cp.embedding ? cp.embedding.slice() : null };
+  }
+}

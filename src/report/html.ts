@@ -1,0 +1,251 @@
+import type { FailedCell } from "./aggregate.js";
+import { directionGroups, type RenderedChart } from "./charts.js";
+import type { ReportContext } from "./context.js";
+import type { TableView } from "./tables.js";
+
+/**
+ * The report as ONE self-contained HTML file: inline CSS, charts as inline SVG, no scripts, no
+ * fonts or images from anywhere; a Content-Security-Policy forbids every network fetch, so the file
+ * opens the same on an air-gapped ward PC as on a laptop.
+ */
+export function renderHtml(ctx: ReportContext): string {
+  const { settings, provenance: p } = ctx;
+  const groups = directionGroups(ctx.agg.tables);
+  const tablesById = new Map(ctx.tables.map((t) => [t.id, t]));
+  const body = [
+    `<header><h1>${esc(settings.title)}</h1>`,
+    `<p class="meta">Generated ${esc(p.generatedAt.replace("T", " ").slice(0, 16))} UTC from <code>${esc(p.resultsFile)}</code> · ${p.cells.ok} result cells${p.cells.failed > 0 ? `, <strong>${p.cells.failed} failed</strong>` : ""} · seeds ${esc(p.seeds.join(", "))}</p></header>`,
+    nav(groups.map((g) => g.label)),
+    howToRead(ctx),
+    `<section id="results"><h2>Results</h2>`,
+    ...groups.map((g, gi) =>
+      [
+        `<section class="group" id="group-${gi + 1}"><h3>${esc(g.label)}</h3>`,
+        ...g.tables.map((t) => tableHtml(tablesById.get(t.id)!)),
+        `</section>`,
+      ].join("\n"),
+    ),
+    `</section>`,
+    `<section id="figures"><h2>Figures</h2>`,
+    ...groups.map((g) => {
+      const charts = ctx.charts.filter((c) => c.group === g.label);
+      return `<section class="group"><h3>${esc(g.label)}</h3>${charts.map(figureHtml).join("\n")}</section>`;
+    }),
+    `</section>`,
+    sitesHtml(ctx),
+    failuresHtml(ctx.agg.failures),
+    provenanceHtml(ctx),
+  ].join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(settings.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+function nav(groups: string[]): string {
+  const items = [
+    ["#how-to-read", "How to read this"],
+    ["#results", "Results"],
+    ...groups.map((g, i) => [`#group-${i + 1}`, g]),
+    ["#figures", "Figures"],
+    ["#data", "Data"],
+    ["#provenance", "Provenance"],
+  ];
+  return `<nav aria-label="Contents"><ul>${items.map(([h, l]) => `<li><a href="${h}">${esc(l)}</a></li>`).join("")}</ul></nav>`;
+}
+
+function howToRead(ctx: ReportContext): string {
+  const s = ctx.settings;
+  return `<section id="how-to-read" class="note"><h2>How to read this</h2>
+<ul>
+<li>Each table is one prediction task, one transfer direction (<em>source → target</em>: the model learned at the source is evaluated at the target) and one amount of target training data. Rows are scenarios, columns are embeddings; every arm is tested on the same target test set.</li>
+<li>A cell reads <strong>AUROC [95% CI]</strong>. With one seed the interval is DeLong's; with several seeds the value is the mean AUROC over seeds, the interval the mean of the per-seed DeLong bounds (test-set uncertainty of a single run) and <em>sd</em> the spread across seeds (training variability). Hover a cell for the difference to <em>${esc(s.referenceScenario)}</em> and its p-values.</li>
+<li><strong>${esc(s.referenceScenario)}</strong> (shaded row, “ref”) is the model trained on the target site alone: the number any transfer has to beat. <span class="sym up">▲</span>/<span class="sym down">▼</span> mark arms significantly better/worse than it (paired DeLong, ${s.adjustment === "holm" ? "Holm-adjusted within each table" : "unadjusted"}, p&nbsp;&lt;&nbsp;${s.alpha}, in every seed); <span class="sym partial">◇&nbsp;k/n</span> means only in some seeds. No mark means the data cannot tell the arm from ${esc(s.referenceScenario)}: overlapping intervals are not a win.</li>
+<li><strong>${esc(s.baselineEmbedding)}</strong>, when present, is the baseline embedding: codes match only when identical, no language model.</li>
+<li>Counts of people below ${s.smallCellThreshold} are shown as “&lt;${s.smallCellThreshold}”. The report holds aggregate numbers only: no encounter ids, no individual predictions.</li>
+</ul></section>`;
+}
+
+function tableHtml(t: TableView): string {
+  const head = `<tr><th scope="col" class="rowhead">Scenario</th>${t.columns
+    .map((c) => `<th scope="col">${esc(c.name)}${c.isBaseline ? ' <span class="badge">baseline</span>' : ""}</th>`)
+    .join("")}</tr>`;
+  const rows = t.rows
+    .map((r) => {
+      const cells = r.cells
+        .map((c) => {
+          if (!c) return `<td class="empty">—</td>`;
+          const sym = c.symbol ? ` <span class="sym ${c.mark}">${esc(c.symbol)}</span>` : "";
+          return `<td class="cell mark-${c.mark}"${c.detail ? ` title="${esc(c.detail)}"` : ""}><span class="v">${esc(c.value)}</span> <span class="ci">${esc(c.ci)}</span>${sym}<span class="sd">${esc(c.spread)}</span></td>`;
+        })
+        .join("");
+      return `<tr${r.isReference ? ' class="ref"' : ""}><th scope="row" class="rowhead">${esc(r.label)}</th>${cells}</tr>`;
+    })
+    .join("\n");
+  return `<div class="table-block" id="table-${esc(t.id)}">
+<h4>${esc(t.heading)}</h4>
+<p class="sub">${esc(t.subheading)}</p>
+<div class="scroll"><table class="results"><thead>${head}</thead><tbody>
+${rows}
+</tbody></table></div>
+${t.notes.length > 0 ? `<ul class="notes">${t.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : ""}
+</div>`;
+}
+
+function figureHtml(c: RenderedChart): string {
+  return `<figure class="chart" id="chart-${esc(c.id)}" data-chart-id="${esc(c.id)}" data-kind="${c.kind}">
+<div class="svg-wrap">${uniqueSvgIds(c.svg, c.id)}</div>
+<figcaption>${esc(c.caption)} <span class="files">(figures/${esc(c.id)}.png, .svg)</span></figcaption>
+</figure>`;
+}
+
+/**
+ * vega numbers its clip paths clip1, clip2, ... in every SVG; inline in one page they would clash
+ * (the browser resolves url(#clip1) to the first one). Prefix each chart's ids with its own id.
+ */
+export function uniqueSvgIds(svg: string, prefix: string): string {
+  const p = prefix.replace(/[^A-Za-z0-9_-]/g, "_");
+  return svg
+    .replace(/\bid="([^"]+)"/g, `id="${p}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${p}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${p}-$1"`);
+}
+
+function sitesHtml(ctx: ReportContext): string {
+  const v = ctx.sites;
+  const th = ctx.settings.smallCellThreshold;
+  if (!v) {
+    return `<section id="data"><h2>Data</h2><p>No per-site summary in this results store (provenance.json has no <code>sites</code>).</p></section>`;
+  }
+  const head = `<tr><th scope="col" class="rowhead">Site</th><th scope="col">Role</th><th scope="col">Encounters</th>${v.classes
+    .map((c) => `<th scope="col">${esc(c)}</th>`)
+    .join(
+      "",
+    )}<th scope="col">Concepts</th><th scope="col">Vocabulary</th><th scope="col">Tokens / encounter</th></tr>`;
+  const rows = v.rows
+    .map(
+      (r) =>
+        `<tr><th scope="row" class="rowhead">${esc(r.name)}</th><td>${esc(r.role)}</td><td class="num">${esc(r.encounters)}</td>${r.classCounts
+          .map((c) => `<td class="num">${esc(c)}</td>`)
+          .join(
+            "",
+          )}<td class="num">${esc(r.concepts)}</td><td class="num">${esc(r.vocabularySize)}</td><td class="num">${esc(r.meanTokensPerEncounter)}</td></tr>`,
+    )
+    .join("\n");
+  return `<section id="data"><h2>Data</h2>
+<p>Encounters per site and per outcome class. Counts below ${th} are shown as “&lt;${th}”; where one class alone would be hidden, a second is hidden too (“suppressed”) so it cannot be recovered from the total.</p>
+<div class="scroll"><table class="plain"><thead>${head}</thead><tbody>
+${rows}
+</tbody></table></div></section>`;
+}
+
+function failuresHtml(failures: FailedCell[]): string {
+  if (failures.length === 0) return "";
+  const rows = failures
+    .map(
+      (f) =>
+        `<tr><td>${esc(f.task)}</td><td>${esc(f.source ?? "—")} → ${esc(f.target)}</td><td>${esc(String(f.targetSize))}</td><td>${esc(f.scenario)}</td><td>${esc(f.embedding)}</td><td class="num">${f.seed}</td><td>${esc(f.reason)}</td></tr>`,
+    )
+    .join("\n");
+  return `<section id="failures"><h2>Failed cells</h2>
+<p>These cells are left out of every table and figure. Their error messages are in the results store, not here (messages can quote input data).</p>
+<div class="scroll"><table class="plain"><thead><tr><th>Task</th><th>Direction</th><th>Target size</th><th>Scenario</th><th>Embedding</th><th>Seed</th><th>Reason</th></tr></thead><tbody>
+${rows}
+</tbody></table></div></section>`;
+}
+
+function provenanceHtml(ctx: ReportContext): string {
+  const p = ctx.provenance;
+  const s = ctx.settings;
+  const emb = p.embeddings
+    .map(
+      (e) =>
+        `<tr><th scope="row" class="rowhead">${esc(e.name)}</th><td><code>${esc(e.id)}</code></td><td class="num">${e.dim ?? ""}</td></tr>`,
+    )
+    .join("");
+  return `<section id="provenance"><h2>Provenance</h2>
+<dl>
+<dt>Results</dt><dd><code>${esc(p.resultsFile)}</code>: ${p.cells.total} cells (${p.cells.ok} ok, ${p.cells.failed} failed)${p.createdAt ? `, run started ${esc(p.createdAt)}` : ""}</dd>
+<dt>Code version (results)</dt><dd><code>${esc(p.codeVersions.join(", "))}</code></dd>
+<dt>Code version (report)</dt><dd><code>${esc(p.reportCodeVersion)}</code></dd>
+<dt>Seeds</dt><dd>${esc(p.seeds.join(", "))}</dd>
+<dt>Statistics</dt><dd>AUROC CI: DeLong 95% (stored CI where predictions are absent). Tests: paired DeLong vs <em>${esc(s.referenceScenario)}</em>, ${s.adjustment === "holm" ? "Holm-adjusted per table and seed" : "unadjusted"}, α = ${s.alpha}. ROC curves: vertical average over seeds on a ${s.rocGridPoints}-point grid. Calibration: ${s.calibrationBins} bins, predictions pooled over seeds.</dd>
+</dl>
+<h3>Embeddings</h3>
+<div class="scroll"><table class="plain"><thead><tr><th>Name</th><th>Provider id</th><th>Dim</th></tr></thead><tbody>${emb}</tbody></table></div>
+<h3>Experiment spec</h3>
+${p.specYaml ? `<pre class="spec">${esc(p.specYaml)}</pre>` : "<p>No spec stored with the results.</p>"}
+</section>`;
+}
+
+export function esc(s: string): string {
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+const CSS = `
+:root{--ink:#1b2430;--muted:#5b6675;--line:#d9dee5;--bg:#ffffff;--soft:#f5f7fa;--ref:#eef3fb;--up:#1a7f37;--down:#b42318;--partial:#9a6700;--accent:#2456a6}
+*{box-sizing:border-box}
+html{font-size:15px}
+body{margin:0;background:var(--bg);color:var(--ink);font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"DejaVu Sans",sans-serif;line-height:1.5}
+main{max-width:1120px;margin:0 auto;padding:32px 28px 64px}
+header h1{font-size:1.9rem;margin:0 0 4px;letter-spacing:-0.01em}
+.meta{color:var(--muted);margin:0 0 18px}
+h2{font-size:1.35rem;margin:40px 0 12px;padding-bottom:6px;border-bottom:2px solid var(--ink)}
+h3{font-size:1.1rem;margin:28px 0 8px;color:var(--accent)}
+h4{font-size:1rem;margin:20px 0 2px}
+nav ul{list-style:none;padding:0;margin:0 0 8px;display:flex;flex-wrap:wrap;gap:6px 14px;font-size:.92rem}
+nav a{color:var(--accent);text-decoration:none}
+nav a:hover{text-decoration:underline}
+.note{background:var(--soft);border-left:4px solid var(--accent);padding:4px 20px 8px;margin-top:20px}
+.note h2{border:0;margin:12px 0 4px;font-size:1.1rem}
+.note ul{margin:6px 0;padding-left:20px}
+.note li{margin:4px 0}
+.sub{color:var(--muted);margin:0 0 8px;font-size:.92rem}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums}
+table.results{min-width:60%}
+table.results th,table.results td{padding:8px 14px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+table.results thead th{border-bottom:2px solid var(--ink);font-weight:600;white-space:nowrap}
+table.results tr.ref{background:var(--ref)}
+table.results tr.ref .rowhead::after{content:" ref";font-size:.72rem;font-weight:600;color:var(--accent);vertical-align:super}
+.rowhead{font-weight:600;white-space:nowrap}
+td.cell{white-space:nowrap}
+td.cell .v{font-weight:600;font-size:1.02rem}
+td.cell .ci{color:var(--ink)}
+td.cell .sd{display:block;color:var(--muted);font-size:.8rem}
+td.empty{color:var(--muted)}
+.sym{font-weight:700;font-size:.9rem}
+.sym.up{color:var(--up)}.sym.down{color:var(--down)}.sym.partial{color:var(--partial)}.sym.ref{color:var(--accent);font-size:.72rem;text-transform:uppercase;letter-spacing:.04em}
+td.cell.mark-ref .sym{display:none}
+.badge{font-size:.7rem;font-weight:600;color:var(--muted);border:1px solid var(--line);border-radius:3px;padding:0 4px;vertical-align:middle}
+ul.notes{color:var(--muted);font-size:.85rem;margin:6px 0 0;padding-left:18px}
+table.plain th,table.plain td{padding:6px 12px;border-bottom:1px solid var(--line);text-align:left}
+table.plain thead th{border-bottom:2px solid var(--ink);font-weight:600}
+td.num{text-align:right}
+figure.chart{margin:18px 0 30px;padding:14px;border:1px solid var(--line);border-radius:6px;background:#fff;overflow-x:auto}
+figure.chart svg{max-width:100%;height:auto;display:block}
+figcaption{color:var(--muted);font-size:.88rem;margin-top:8px}
+figcaption .files{white-space:nowrap}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 18px}
+dt{font-weight:600}dd{margin:0}
+code{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:.88em}
+pre.spec{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:12px 14px;overflow:auto;max-height:420px;font-size:.82rem}
+@media print{main{max-width:none;padding:0}nav{display:none}figure.chart{break-inside:avoid}h2{break-after:avoid}}
+`;
