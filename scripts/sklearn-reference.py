@@ -23,6 +23,7 @@ from scipy import optimize, stats
 from scipy.special import expit, logit
 from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import label_binarize
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -276,6 +277,7 @@ def multiclass_reference(c):
     out = {}
     out["macroAuroc"] = float(roc_auc_score(y, P, multi_class="ovr", average="macro"))
     out["perClassAuroc"] = [float(roc_auc_score((y == k).astype(int), P[:, k])) for k in range(C)]
+    out["macroAuprc"] = float(average_precision_score(label_binarize(y, classes=list(range(C))), P, average="macro"))
     out["logLoss"] = float(log_loss(y, P, labels=list(range(C))))
     out["accuracy"] = float(accuracy_score(y, np.argmax(P, axis=1)))
     onehot = np.eye(C)[y]

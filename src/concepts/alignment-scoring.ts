@@ -12,13 +12,18 @@ export type AnswerKey = (token: VocabularyToken) => string | undefined;
 
 /**
  * Answer key from a concept metadata field (e.g. "hicl", "fact"), joined with the token's value so that
- * "Not cough" is not counted a correct match for "cough".
+ * "Not cough" is not counted a correct match for "cough". A level value is translated to its canonical
+ * name where the concept's metadata has one (`"level:<site level>": "<canonical>"`, as the synthetic
+ * world records it), since sites may name the same level differently.
  */
 export function metadataAnswerKey(field: string): AnswerKey {
   return (token) => {
     const v = token.metadata?.[field];
     if (v === undefined || v === "") return undefined;
-    return `${v}|${observationValueKey(token.value)}`;
+    const value = token.value;
+    if (value.kind === "level")
+      return `${v}|level:${token.metadata?.[`level:${value.level}`] ?? value.level}`;
+    return `${v}|${observationValueKey(value)}`;
   };
 }
 

@@ -132,10 +132,14 @@ export function alignVocabularies(
   settings: AlignmentSettings = DEFAULT_ALIGNMENT,
 ): Alignment {
   if (source.vectors.rows !== source.tokens.length) {
-    throw new Error(`alignVocabularies: ${source.tokens.length} source tokens but ${source.vectors.rows} rows`);
+    throw new Error(
+      `alignVocabularies: ${source.tokens.length} source tokens but ${source.vectors.rows} rows`,
+    );
   }
   if (target.vectors.rows !== target.tokens.length) {
-    throw new Error(`alignVocabularies: ${target.tokens.length} target tokens but ${target.vectors.rows} rows`);
+    throw new Error(
+      `alignVocabularies: ${target.tokens.length} target tokens but ${target.vectors.rows} rows`,
+    );
   }
   const neighbours = nearestNeighbours(source.vectors, target.vectors, settings);
   return {
@@ -161,7 +165,11 @@ export function candidatesOf(n: NeighbourLists, t: number): { source: number; sc
  * Candidates of `primary` first, then those of `fallback` not already listed, up to `top`: e.g. exact
  * text matches first and embedding neighbours after them.
  */
-export function combineNeighbours(primary: NeighbourLists, fallback: NeighbourLists, top: number): NeighbourLists {
+export function combineNeighbours(
+  primary: NeighbourLists,
+  fallback: NeighbourLists,
+  top: number,
+): NeighbourLists {
   if (primary.rows !== fallback.rows) throw new Error("combineNeighbours: row counts differ");
   const indices = new Int32Array(primary.rows * top).fill(-1);
   const scores = new Float32Array(primary.rows * top).fill(Number.NaN);
@@ -186,4 +194,24 @@ function checkTable(m: VectorTable, what: string): void {
   if (m.data.length !== m.rows * m.dim) {
     throw new Error(`${what}: data length ${m.data.length} != rows ${m.rows} x dim ${m.dim}`);
   }
+}
+
+/** One target token's ranked source candidates, by key and text (what `align --json` prints). */
+export interface TokenMatches {
+  key: string;
+  text: string;
+  candidates: { key: string; text: string; score: number }[];
+}
+
+export function alignmentMatches(alignment: Alignment): TokenMatches[] {
+  const src = alignment.source.tokens;
+  return alignment.target.tokens.map((tok, t) => ({
+    key: tok.key,
+    text: tok.text,
+    candidates: candidatesOf(alignment.neighbours, t).map((c) => ({
+      key: src[c.source].key,
+      text: src[c.source].text,
+      score: c.score,
+    })),
+  }));
 }

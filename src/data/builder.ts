@@ -166,11 +166,13 @@ export class SiteDatasetBuilder {
 
   /**
    * Finish: label classes sorted (natural order) and labels remapped, periods sorted likewise, arrays
-   * trimmed to size (a copy only when the slack is large, so peak memory stays low).
+   * trimmed to their exact size.
    */
   build(provenance: SiteDataset["provenance"]): SiteDataset {
     const n = this.count;
-    const classOrder = this.labelNames.map((_, i) => i).sort((a, b) => naturalCompare(this.labelNames[a], this.labelNames[b]));
+    const classOrder = this.labelNames
+      .map((_, i) => i)
+      .sort((a, b) => naturalCompare(this.labelNames[a], this.labelNames[b]));
     const remap = new Int32Array(classOrder.length);
     classOrder.forEach((old, newIdx) => {
       remap[old] = newIdx;
@@ -187,7 +189,9 @@ export class SiteDatasetBuilder {
       labels,
     };
     if (this.periods) {
-      const order = this.periodNames.map((_, i) => i).sort((a, b) => naturalCompare(this.periodNames[a], this.periodNames[b]));
+      const order = this.periodNames
+        .map((_, i) => i)
+        .sort((a, b) => naturalCompare(this.periodNames[a], this.periodNames[b]));
       const pm = new Int32Array(order.length);
       order.forEach((old, newIdx) => {
         pm[old] = newIdx;
@@ -209,9 +213,11 @@ export class SiteDatasetBuilder {
   }
 }
 
-/** Exact-length view or copy: copy when more than 1/8 of the buffer would be wasted. */
+/**
+ * Exact-length array. A copy unless the buffer is already exact: a subarray view would keep the whole
+ * over-allocated buffer alive and surprise code that reads `.buffer` (adapters that know their size
+ * pass it as a hint, so the large arrays are usually exact and never copied).
+ */
 function trim<T extends Uint32Array | Int32Array | Float64Array>(a: T, n: number): T {
-  if (a.length === n) return a;
-  if (a.length - n > a.length / 8) return a.slice(0, n) as T;
-  return a.subarray(0, n) as T;
+  return (a.length === n ? a : a.slice(0, n)) as T;
 }

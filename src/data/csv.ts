@@ -150,25 +150,3 @@ export function csvField(value: string): string {
 export function csvLine(values: readonly string[]): string {
   return `${values.map(csvField).join(",")}\n`;
 }
-
-/**
- * Locate columns by name in a header; a missing required column is an InputError naming it.
- * Duplicate header names are rejected too, since a lookup by name would be ambiguous.
- */
-export function headerIndex(header: string[], file: string): Map<string, number> {
-  const index = new Map<string, number>();
-  header.forEach((name, i) => {
-    const key = name.trim();
-    if (index.has(key)) throw new InputError("duplicate column name in header", { file, row: 1, field: key });
-    index.set(key, i);
-  });
-  return index;
-}
-
-export function requireColumn(index: Map<string, number>, name: string, file: string): number {
-  const i = index.get(name);
-  if (i === undefined) {
-    throw new InputError(`required column "${name}" is missing from the header`, { file, row: 1, field: name });
-  }
-  return i;
-}

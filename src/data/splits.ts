@@ -10,10 +10,12 @@ import { Rng } from "../util/rng.js";
 function checkFractions(fractions: number[]): void {
   if (fractions.length === 0) throw new InputError("no split fractions given", { field: "fractions" });
   for (const f of fractions) {
-    if (!(f >= 0 && f <= 1)) throw new InputError(`split fraction ${f} is not in [0, 1]`, { field: "fractions" });
+    if (!(f >= 0 && f <= 1))
+      throw new InputError(`split fraction ${f} is not in [0, 1]`, { field: "fractions" });
   }
   const sum = fractions.reduce((a, b) => a + b, 0);
-  if (Math.abs(sum - 1) > 1e-9) throw new InputError(`split fractions sum to ${sum}, not 1`, { field: "fractions" });
+  if (Math.abs(sum - 1) > 1e-9)
+    throw new InputError(`split fractions sum to ${sum}, not 1`, { field: "fractions" });
 }
 
 /** Sizes of parts of n items: floor of n*fraction, leftovers to the largest remainders (ties: first). */
@@ -38,7 +40,10 @@ function strata(labels: ArrayLike<number>, indices?: ArrayLike<number>): number[
     const i = indices ? indices[k] : k;
     const l = labels[i];
     let list = by.get(l);
-    if (!list) by.set(l, (list = []));
+    if (!list) {
+      list = [];
+      by.set(l, list);
+    }
     list.push(i);
   }
   return [...by.keys()].sort((a, b) => a - b).map((l) => by.get(l)!);
@@ -69,16 +74,26 @@ export function stratifiedSplit(labels: Int32Array, fractions: number[], seed: n
  * their targets (weighted by the group's own class counts), which keeps sizes and class mix close to
  * the fractions when groups are small relative to the parts.
  */
-export function groupedSplit(groups: Int32Array, labels: Int32Array, fractions: number[], seed: number): Uint32Array[] {
+export function groupedSplit(
+  groups: Int32Array,
+  labels: Int32Array,
+  fractions: number[],
+  seed: number,
+): Uint32Array[] {
   checkFractions(fractions);
   if (groups.length !== labels.length) {
-    throw new InputError(`groups (${groups.length}) and labels (${labels.length}) differ in length`, { field: "groups" });
+    throw new InputError(`groups (${groups.length}) and labels (${labels.length}) differ in length`, {
+      field: "groups",
+    });
   }
   const rng = new Rng(seed).fork("grouped-split");
   const members = new Map<number, number[]>();
   for (let i = 0; i < groups.length; i++) {
     let m = members.get(groups[i]);
-    if (!m) members.set(groups[i], (m = []));
+    if (!m) {
+      m = [];
+      members.set(groups[i], m);
+    }
     m.push(i);
   }
   const classIds = [...new Set(labels)].sort((a, b) => a - b);
@@ -139,7 +154,8 @@ export function temporalSplit(
     ? new Set(opts.train.map((n) => pos(n, "train")))
     : new Set(periodNames.map((_, p) => p).filter((p) => p < firstTest));
   for (const p of trainSet) {
-    if (testSet.has(p)) throw new InputError(`period "${periodNames[p]}" is in both train and test`, { field: "train" });
+    if (testSet.has(p))
+      throw new InputError(`period "${periodNames[p]}" is in both train and test`, { field: "train" });
   }
   const train: number[] = [];
   const test: number[] = [];
@@ -157,10 +173,18 @@ export function temporalSplit(
  * j-th member gets the position (j + u) / n_class (u one random offset per class); the sample is the
  * `size` smallest positions, which keeps every prefix within one encounter per class of the class mix.
  */
-export function subsampleStratified(indices: Uint32Array, labels: Int32Array, size: number, seed: number): Uint32Array {
-  if (!Number.isInteger(size) || size < 0) throw new InputError(`sample size ${size} is not a whole number >= 0`, { field: "size" });
+export function subsampleStratified(
+  indices: Uint32Array,
+  labels: Int32Array,
+  size: number,
+  seed: number,
+): Uint32Array {
+  if (!Number.isInteger(size) || size < 0)
+    throw new InputError(`sample size ${size} is not a whole number >= 0`, { field: "size" });
   if (size > indices.length) {
-    throw new InputError(`sample size ${size} exceeds the ${indices.length} encounters available`, { field: "size" });
+    throw new InputError(`sample size ${size} exceeds the ${indices.length} encounters available`, {
+      field: "size",
+    });
   }
   const rng = new Rng(seed).fork("subsample-stratified");
   const keyed: { key: number; i: number }[] = [];

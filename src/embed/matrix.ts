@@ -117,6 +117,8 @@ export function checkMatrix(
   if (opts.dim !== undefined && m.dim !== opts.dim) {
     throw new InputError(`embedding dimension ${m.dim}, expected ${opts.dim}`, where);
   }
-  if (m.data.length < m.rows * m.dim) throw new Error(`matrix data too short: ${m.data.length} < ${m.rows}x${m.dim}`);
-  for (let i = 0; i < m.rows; i++) checkVector(row(m, i), names[i] ?? `row ${i}`, { allowZero: opts.allowZero }, where);
+  if (m.data.length < m.rows * m.dim)
+    throw new Error(`matrix data too short: ${m.data.length} < ${m.rows}x${m.dim}`);
+  for (let i = 0; i < m.rows; i++)
+    checkVector(row(m, i), names[i] ?? `row ${i}`, { allowZero: opts.allowZero }, where);
 }

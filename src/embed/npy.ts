@@ -32,8 +32,10 @@ export function parseNpy(buf: Uint8Array, file: string): NpyArray {
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new InputError(`unreadable .npy header: ${header}`, { file });
-  if (fortran === "True") throw new InputError("Fortran-ordered .npy arrays are not supported; save with C order", { file });
+  if (!descr || !fortran || shapeText === undefined)
+    throw new InputError(`unreadable .npy header: ${header}`, { file });
+  if (fortran === "True")
+    throw new InputError("Fortran-ordered .npy arrays are not supported; save with C order", { file });
   const shape = shapeText
     .split(",")
     .map((s) => s.trim())
@@ -47,9 +49,12 @@ export function parseNpy(buf: Uint8Array, file: string): NpyArray {
   const little = descr[0] === "<" || descr[0] === "|" || descr[0] === "=";
   const kind = descr.slice(1);
   const size = kind === "f4" ? 4 : kind === "f8" ? 8 : kind === "f2" ? 2 : 0;
-  if (size === 0) throw new InputError(`.npy dtype ${descr} is not a float type (need float16/32/64)`, { file });
+  if (size === 0)
+    throw new InputError(`.npy dtype ${descr} is not a float type (need float16/32/64)`, { file });
   if (bytes.byteLength < count * size) {
-    throw new InputError(`.npy data is truncated: ${bytes.byteLength} bytes for ${count} x ${size}`, { file });
+    throw new InputError(`.npy data is truncated: ${bytes.byteLength} bytes for ${count} x ${size}`, {
+      file,
+    });
   }
   for (let i = 0; i < count; i++) {
     data[i] =

@@ -96,7 +96,8 @@ class TableBuilder {
     const where = { file: this.file, ...(row !== undefined ? { row } : {}), field: key };
     if (key.length === 0) throw new InputError("empty key", where);
     const prev = this.seen.get(key);
-    if (prev !== undefined) throw new InputError(`duplicate key "${key}" (first at entry ${prev + 1})`, where);
+    if (prev !== undefined)
+      throw new InputError(`duplicate key "${key}" (first at entry ${prev + 1})`, where);
     if (this.dim < 0) this.dim = vec.length;
     else if (vec.length !== this.dim) {
       throw new InputError(
@@ -135,7 +136,9 @@ async function readH5(file: string, b: TableBuilder): Promise<void> {
   try {
     f = new h5wasm.File(file, "r");
   } catch (e) {
-    throw new InputError(`not a readable HDF5 file (${e instanceof Error ? e.message : String(e)})`, { file });
+    throw new InputError(`not a readable HDF5 file (${e instanceof Error ? e.message : String(e)})`, {
+      file,
+    });
   }
   try {
     const rootKeys = f.keys();
@@ -152,10 +155,13 @@ async function readH5(file: string, b: TableBuilder): Promise<void> {
         throw new InputError(`"${matrixName}" must be 2-D and "keys" a string array`, { file });
       }
       if (keys.length !== shape[0]) {
-        throw new InputError(`"keys" has ${keys.length} entries but "${matrixName}" has ${shape[0]} rows`, { file });
+        throw new InputError(`"keys" has ${keys.length} entries but "${matrixName}" has ${shape[0]} rows`, {
+          file,
+        });
       }
       const values = numericValue(m.value, file, matrixName);
-      for (let i = 0; i < shape[0]; i++) b.add(String(keys[i]), values.subarray(i * shape[1], (i + 1) * shape[1]), i + 1);
+      for (let i = 0; i < shape[0]; i++)
+        b.add(String(keys[i]), values.subarray(i * shape[1], (i + 1) * shape[1]), i + 1);
       return;
     }
     const walk = (prefix: string, names: string[]): void => {
@@ -167,9 +173,12 @@ async function readH5(file: string, b: TableBuilder): Promise<void> {
           const shape = obj.shape ?? [];
           const rows = shape.length === 2 ? shape[0] : 1;
           if (shape.length === 0 || shape.length > 2 || rows !== 1) {
-            throw new InputError(`dataset "${path}" has shape (${shape.join(", ")}); expected (1, dim) or (dim)`, {
-              file,
-            });
+            throw new InputError(
+              `dataset "${path}" has shape (${shape.join(", ")}); expected (1, dim) or (dim)`,
+              {
+                file,
+              },
+            );
           }
           b.add(path, numericValue(obj.value, file, path));
         }
@@ -200,7 +209,12 @@ async function hasHdf5Signature(file: string): Promise<boolean> {
 
 function numericValue(v: unknown, file: string, name: string): Float32Array {
   if (v instanceof Float32Array) return v;
-  if (v instanceof Float64Array || v instanceof Int32Array || v instanceof Int16Array || v instanceof Uint8Array) {
+  if (
+    v instanceof Float64Array ||
+    v instanceof Int32Array ||
+    v instanceof Int16Array ||
+    v instanceof Uint8Array
+  ) {
     return Float32Array.from(v);
   }
   throw new InputError(`dataset "${name}" is not numeric`, { file });
@@ -234,7 +248,9 @@ async function readNpyWithIndex(file: string, indexFile: string | undefined, b: 
   }
   const [rows, dim] = arr.shape;
   if (keys.length !== rows) {
-    throw new InputError(`index has ${keys.length} keys but ${basename(file)} has ${rows} rows`, { file: index });
+    throw new InputError(`index has ${keys.length} keys but ${basename(file)} has ${rows} rows`, {
+      file: index,
+    });
   }
   for (let i = 0; i < rows; i++) b.add(keys[i], arr.data.subarray(i * dim, (i + 1) * dim), i + 1);
 }
@@ -267,7 +283,8 @@ async function readCsvTable(file: string, opts: ReadTableOptions, b: TableBuilde
   if (opts.vectorColumn !== undefined && vecIdx < 0) {
     throw new InputError(`no column "${opts.vectorColumn}"`, { file, row: 1 });
   }
-  const single = vecIdx >= 0 || (header.length === 2 && rows.length > 1 && /[\s;[]/.test(rows[1][1 - keyIdx] ?? ""));
+  const single =
+    vecIdx >= 0 || (header.length === 2 && rows.length > 1 && /[\s;[]/.test(rows[1][1 - keyIdx] ?? ""));
   const vIdx = vecIdx >= 0 ? vecIdx : 1 - keyIdx;
   for (let r = 1; r < rows.length; r++) {
     const cells = rows[r];
@@ -299,8 +316,7 @@ function pickColumn(header: string[], wanted: string | undefined, file: string):
     if (i < 0) throw new InputError(`no column "${wanted}"`, { file, row: 1 });
     return i;
   }
-  const k = header.indexOf("key");
-  return k >= 0 ? k : 0;
+  return Math.max(header.indexOf("key"), 0);
 }
 
 export function parseCsv(text: string, delimiter = ","): string[][] {
@@ -370,7 +386,8 @@ async function readJsonTable(file: string, opts: ReadTableOptions, b: TableBuild
   };
   if (Array.isArray(parsed)) {
     parsed.forEach((item, i) => {
-      if (item === null || typeof item !== "object") throw new InputError("entry is not an object", { file, row: i + 1 });
+      if (item === null || typeof item !== "object")
+        throw new InputError("entry is not an object", { file, row: i + 1 });
       const o = item as Record<string, unknown>;
       const key = o[opts.keyColumn ?? "key"] ?? o.text;
       if (typeof key !== "string") throw new InputError("entry has no string key/text", { file, row: i + 1 });
@@ -379,14 +396,16 @@ async function readJsonTable(file: string, opts: ReadTableOptions, b: TableBuild
     });
     return;
   }
-  if (parsed === null || typeof parsed !== "object") throw new InputError("JSON must be an object or array", { file });
+  if (parsed === null || typeof parsed !== "object")
+    throw new InputError("JSON must be an object or array", { file });
   const o = parsed as Record<string, unknown>;
   if (Array.isArray(o.keys) && Array.isArray(o.vectors)) {
     if (o.keys.length !== o.vectors.length) {
       throw new InputError(`${o.keys.length} keys but ${o.vectors.length} vectors`, { file });
     }
     o.keys.forEach((k, i) => {
-      if (typeof k !== "string") throw new InputError("key is not a string", { file, row: i + 1, field: "keys" });
+      if (typeof k !== "string")
+        throw new InputError("key is not a string", { file, row: i + 1, field: "keys" });
       b.add(k, asVector((o.vectors as unknown[])[i], i + 1, "vectors"), i + 1);
     });
     return;
@@ -406,16 +425,21 @@ async function readParquetTable(file: string, opts: ReadTableOptions, b: TableBu
     columns = topLevelNames(metadata.schema, top);
     rows = (await parquetReadObjects({ file: buf, metadata })) as Record<string, unknown>[];
   } catch (e) {
-    throw new InputError(`not a readable Parquet file (${e instanceof Error ? e.message : String(e)})`, { file });
+    throw new InputError(`not a readable Parquet file (${e instanceof Error ? e.message : String(e)})`, {
+      file,
+    });
   }
   const keyCol = opts.keyColumn ?? (columns.includes("key") ? "key" : columns[0]);
   if (!columns.includes(keyCol)) throw new InputError(`no column "${keyCol}"`, { file });
   const vecCol =
-    opts.vectorColumn ?? ["vector", "embedding"].find((c) => columns.includes(c) && c !== keyCol) ?? undefined;
+    opts.vectorColumn ??
+    ["vector", "embedding"].find((c) => columns.includes(c) && c !== keyCol) ??
+    undefined;
   const wide = columns.filter((c) => c !== keyCol);
   rows.forEach((r, i) => {
     const key = r[keyCol];
-    if (typeof key !== "string") throw new InputError("key is not a string", { file, row: i + 1, field: keyCol });
+    if (typeof key !== "string")
+      throw new InputError("key is not a string", { file, row: i + 1, field: keyCol });
     let vec: number[];
     if (vecCol !== undefined) {
       const v = r[vecCol];

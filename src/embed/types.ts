@@ -35,6 +35,12 @@ export interface EmbeddingProvider {
 export interface EmbedOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called by providers that embed in batches (openai, onnx) as each batch is finished and
+   * validated: `vectors` row k belongs to `tokens[rows[k]]`. The cache persists batches through it
+   * so that a killed run keeps every finished batch. Optional: providers may ignore it.
+   */
+  onBatch?: (rows: readonly number[], vectors: EmbeddingMatrix) => void;
 }
 
 /** Stable provider id string (cache key prefix, bundle field): sorted-key JSON of the info. */

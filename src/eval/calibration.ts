@@ -51,14 +51,19 @@ export interface ReliabilityCurve {
 }
 
 function checkBins(bins: number): void {
-  if (!Number.isInteger(bins) || bins < 1) throw new InputError(`bins must be a positive integer, got ${bins}`, { field: "bins" });
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new InputError(`bins must be a positive integer, got ${bins}`, { field: "bins" });
 }
 
 /**
  * Reliability curve over equal-width bins (empty bins omitted), = sklearn 1.2.1
  * `calibration_curve(y, p, n_bins=bins, strategy="uniform")` plus the bin counts.
  */
-export function reliabilityCurve(labels: ArrayLike<number>, probs: ArrayLike<number>, bins = 10): ReliabilityCurve {
+export function reliabilityCurve(
+  labels: ArrayLike<number>,
+  probs: ArrayLike<number>,
+  bins = 10,
+): ReliabilityCurve {
   checkSameLength(labels, probs, 1, "probabilities");
   checkProbabilities(probs);
   checkBinaryLabels(labels);
@@ -88,7 +93,11 @@ export function reliabilityCurve(labels: ArrayLike<number>, probs: ArrayLike<num
  * Expected calibration error over `bins` equal-width bins (binned as `reliabilityCurve`):
  * ECE = sum over non-empty bins of (n_bin / N) * |observed rate - mean predicted probability|.
  */
-export function expectedCalibrationError(labels: ArrayLike<number>, probs: ArrayLike<number>, bins = 10): number {
+export function expectedCalibrationError(
+  labels: ArrayLike<number>,
+  probs: ArrayLike<number>,
+  bins = 10,
+): number {
   const curve = reliabilityCurve(labels, probs, bins);
   let ece = 0;
   for (let k = 0; k < curve.count.length; k++) {
@@ -136,7 +145,10 @@ export interface CalibrationInterceptSlope {
  * Calibration intercept and slope by maximum likelihood (Newton-Raphson, src/eval/logistic-fit.ts);
  * probabilities are clipped to [1e-15, 1 - 1e-15] before the logit.
  */
-export function calibrationInterceptSlope(labels: ArrayLike<number>, probs: ArrayLike<number>): CalibrationInterceptSlope {
+export function calibrationInterceptSlope(
+  labels: ArrayLike<number>,
+  probs: ArrayLike<number>,
+): CalibrationInterceptSlope {
   checkSameLength(labels, probs, 1, "probabilities");
   checkProbabilities(probs);
   const positives = checkBinaryLabels(labels);

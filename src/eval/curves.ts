@@ -16,7 +16,10 @@ export interface ClassifierCurveCounts {
   fps: number[];
 }
 
-export function binaryClassifierCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): ClassifierCurveCounts {
+export function binaryClassifierCurve(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+): ClassifierCurveCounts {
   checkSameLength(labels, scores);
   checkFinite(scores);
   checkBinaryLabels(labels);
@@ -60,7 +63,11 @@ export interface RocCurveOptions {
 }
 
 /** ROC curve as sklearn 1.2.1 `roc_curve(y, s, drop_intermediate=...)`; default drops intermediates. */
-export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>, opts: RocCurveOptions = {}): RocCurve {
+export function rocCurve(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  opts: RocCurveOptions = {},
+): RocCurve {
   const counts = binaryClassifierCurve(labels, scores);
   const n = counts.tps.length;
   requireBothClasses(counts.tps[n - 1], counts.tps[n - 1] + counts.fps[n - 1], "the ROC curve");
@@ -94,7 +101,10 @@ export interface PrecisionRecallCurve {
 }
 
 /** Precision-recall curve as sklearn 1.2.1 `precision_recall_curve(y, s)`. */
-export function precisionRecallCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): PrecisionRecallCurve {
+export function precisionRecallCurve(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+): PrecisionRecallCurve {
   const { tps, fps, thresholds } = binaryClassifierCurve(labels, scores);
   const n = tps.length;
   const totalPos = tps[n - 1];

@@ -33,7 +33,11 @@ interface StructuralComponents {
   v01: Float64Array;
 }
 
-function structuralComponents(labels: ArrayLike<number>, scores: ArrayLike<number>, positives: number): StructuralComponents {
+function structuralComponents(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  positives: number,
+): StructuralComponents {
   const m = positives;
   const n = labels.length - m;
   const x = new Float64Array(m);
@@ -87,7 +91,8 @@ function validated(labels: ArrayLike<number>, scores: ArrayLike<number>, field: 
 }
 
 function checkLevel(level: number): void {
-  if (!(level > 0 && level < 1)) throw new InputError(`confidence level must lie in (0, 1), got ${level}`, { field: "level" });
+  if (!(level > 0 && level < 1))
+    throw new InputError(`confidence level must lie in (0, 1), got ${level}`, { field: "level" });
 }
 
 export interface DelongOptions {

@@ -31,10 +31,16 @@ function sigmoid(z: number): number {
 }
 
 /** Bernoulli log-likelihood of linear predictors a + b * x[i] + offset[i]. */
-function logLikelihood(y: ArrayLike<number>, x: ArrayLike<number>, offset: ArrayLike<number> | null, a: number, b: number): number {
+function logLikelihood(
+  y: ArrayLike<number>,
+  x: ArrayLike<number> | null,
+  offset: ArrayLike<number> | null,
+  a: number,
+  b: number,
+): number {
   let ll = 0;
   for (let i = 0; i < y.length; i++) {
-    const z = a + b * x[i] + (offset === null ? 0 : offset[i]);
+    const z = a + (x === null ? 0 : b * x[i]) + (offset === null ? 0 : offset[i]);
     ll += y[i] * z - softplus(z);
   }
   return ll;
@@ -54,8 +60,7 @@ export function fitInterceptWithOffset(y: ArrayLike<number>, offset: ArrayLike<n
   for (let i = 0; i < offset.length; i++) meanOffset += offset[i];
   meanOffset /= offset.length;
   let a = startingIntercept(y, meanOffset);
-  const zeros = new Float64Array(0);
-  let ll = logLikelihood(y, zeros, offset, a, 0);
+  let ll = logLikelihood(y, null, offset, a, 0);
   for (let iter = 1; iter <= MAX_ITERATIONS; iter++) {
     let gradient = 0;
     let information = 0;
@@ -67,16 +72,17 @@ export function fitInterceptWithOffset(y: ArrayLike<number>, offset: ArrayLike<n
     if (information === 0) return { intercept: a, slope: 1, converged: false, iterations: iter };
     let step = gradient / information;
     let next = a + step;
-    let nextLl = logLikelihood(y, zeros, offset, next, 0);
+    let nextLl = logLikelihood(y, null, offset, next, 0);
     for (let h = 0; h < MAX_HALVINGS && !(nextLl >= ll); h++) {
       step /= 2;
       next = a + step;
-      nextLl = logLikelihood(y, zeros, offset, next, 0);
+      nextLl = logLikelihood(y, null, offset, next, 0);
     }
     a = next;
     ll = Math.max(ll, nextLl);
     if (Math.abs(a) > DIVERGED) return { intercept: a, slope: 1, converged: false, iterations: iter };
-    if (Math.abs(step) <= 1e-13 * (1 + Math.abs(a))) return { intercept: a, slope: 1, converged: true, iterations: iter };
+    if (Math.abs(step) <= 1e-13 * (1 + Math.abs(a)))
+      return { intercept: a, slope: 1, converged: true, iterations: iter };
   }
   return { intercept: a, slope: 1, converged: false, iterations: MAX_ITERATIONS };
 }
@@ -116,7 +122,8 @@ export function fitLogistic1D(y: ArrayLike<number>, x: ArrayLike<number>): Logis
     a += da;
     b += db;
     ll = Math.max(ll, nextLl);
-    if (Math.abs(a) > DIVERGED || Math.abs(b) > DIVERGED) return { intercept: a, slope: b, converged: false, iterations: iter };
+    if (Math.abs(a) > DIVERGED || Math.abs(b) > DIVERGED)
+      return { intercept: a, slope: b, converged: false, iterations: iter };
     if (Math.abs(da) <= 1e-13 * (1 + Math.abs(a)) && Math.abs(db) <= 1e-13 * (1 + Math.abs(b))) {
       return { intercept: a, slope: b, converged: true, iterations: iter };
     }

@@ -20,8 +20,8 @@ import {
  * handling, clipping and threshold conventions exactly.
  */
 
-export { precisionRecallCurve, rocCurve };
 export type { PrecisionRecallCurve, RocCurve, RocCurveOptions } from "./curves.js";
+export { precisionRecallCurve, rocCurve };
 
 /** Float64 machine epsilon: sklearn 1.2.1 `log_loss(eps="auto")` clips probabilities to [eps, 1 - eps]. */
 export const LOG_LOSS_EPS = 2.220446049250313e-16;
@@ -64,7 +64,11 @@ function aurocUnchecked(labels: ArrayLike<number>, scores: ArrayLike<number>, po
  * One-vs-rest AUROC of every class (class c against all others, scored by column c). A class with
  * no encounters (or only that class) has no AUROC: its entry is NaN.
  */
-export function perClassAurocOvr(labels: ArrayLike<number>, probs: ArrayLike<number>, classes: number): number[] {
+export function perClassAurocOvr(
+  labels: ArrayLike<number>,
+  probs: ArrayLike<number>,
+  classes: number,
+): number[] {
   checkSameLength(labels, probs, classes, "probabilities");
   checkFinite(probs, "probabilities");
   const counts = checkClassLabels(labels, classes);
@@ -106,7 +110,11 @@ export function auprc(labels: ArrayLike<number>, scores: ArrayLike<number>): num
  * Probabilities as N x C rows. Binary tasks may pass P(positive) per encounter (length N) or N x 2
  * rows; both give the same answers.
  */
-function probabilityRows(labels: ArrayLike<number>, probs: ArrayLike<number>, classes: number): ArrayLike<number> {
+function probabilityRows(
+  labels: ArrayLike<number>,
+  probs: ArrayLike<number>,
+  classes: number,
+): ArrayLike<number> {
   if (classes === 2 && probs.length === labels.length && labels.length > 0) {
     checkProbabilities(probs);
     const rows = new Float64Array(2 * probs.length);
@@ -218,10 +226,12 @@ export function thresholdMetrics(
   if (threshold === "youden") {
     const roc = rocCurve(labels, scores, { dropIntermediate: false });
     let best = 0;
-    for (let k = 1; k < roc.fpr.length; k++) if (roc.tpr[k] - roc.fpr[k] > roc.tpr[best] - roc.fpr[best]) best = k;
+    for (let k = 1; k < roc.fpr.length; k++)
+      if (roc.tpr[k] - roc.fpr[k] > roc.tpr[best] - roc.fpr[best]) best = k;
     t = roc.thresholds[best];
   } else {
-    if (!Number.isFinite(threshold)) throw new InputError(`threshold ${threshold} is not a number`, { field: "threshold" });
+    if (!Number.isFinite(threshold))
+      throw new InputError(`threshold ${threshold} is not a number`, { field: "threshold" });
     t = threshold;
     checkSameLength(labels, scores);
     checkFinite(scores);

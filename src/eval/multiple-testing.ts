@@ -10,7 +10,8 @@ import { InputError } from "../util/errors.js";
 export function holmAdjust(pValues: readonly number[]): number[] {
   const m = pValues.length;
   pValues.forEach((p, i) => {
-    if (!(p >= 0 && p <= 1)) throw new InputError(`p-value ${i} is ${p}; must lie in [0, 1]`, { field: "pValues" });
+    if (!(p >= 0 && p <= 1))
+      throw new InputError(`p-value ${i} is ${p}; must lie in [0, 1]`, { field: "pValues" });
   });
   // Stable order so equal p-values keep their input order (numpy mergesort in the reference script).
   const order = pValues.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p || a.i - b.i);

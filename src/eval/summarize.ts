@@ -1,6 +1,10 @@
 import { InputError } from "../util/errors.js";
 import { bootstrapMacroAurocCI, parseBootstrapSettings } from "./bootstrap.js";
-import { calibrationInterceptSlope, expectedCalibrationError, topLabelCalibrationError } from "./calibration.js";
+import {
+  calibrationInterceptSlope,
+  expectedCalibrationError,
+  topLabelCalibrationError,
+} from "./calibration.js";
 import { delongCI } from "./delong.js";
 import { accuracy, auprc, brierScore, logLoss, macroAurocOvr, perClassAurocOvr } from "./metrics.js";
 
@@ -59,7 +63,9 @@ export function summarizePredictions(
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.level !== undefined ? { level: opts.level } : {}),
   });
-  return C === 2 ? summarizeBinary(labels, scores, settings.level) : summarizeMulticlass(labels, scores, classes, settings);
+  return C === 2
+    ? summarizeBinary(labels, scores, settings.level)
+    : summarizeMulticlass(labels, scores, classes, settings);
 }
 
 function positiveColumn(labels: ArrayLike<number>, scores: ArrayLike<number>): ArrayLike<number> {

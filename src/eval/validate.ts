@@ -41,23 +41,29 @@ export function checkSameLength(
 ): void {
   if (labels.length === 0) throw new InputError("no predictions to evaluate", { field: "labels" });
   if (scores.length !== labels.length * width) {
-    const expected = width === 1 ? `${labels.length}` : `${labels.length} x ${width} = ${labels.length * width}`;
-    throw new InputError(`has ${scores.length} values but there are ${labels.length} labels (expected ${expected})`, {
-      field,
-    });
+    const expected =
+      width === 1 ? `${labels.length}` : `${labels.length} x ${width} = ${labels.length * width}`;
+    throw new InputError(
+      `has ${scores.length} values but there are ${labels.length} labels (expected ${expected})`,
+      {
+        field,
+      },
+    );
   }
 }
 
 export function checkFinite(scores: ArrayLike<number>, field = "scores"): void {
   for (let i = 0; i < scores.length; i++) {
-    if (!Number.isFinite(scores[i])) throw new InputError(`value ${i} is ${scores[i]}; scores must be finite`, { field });
+    if (!Number.isFinite(scores[i]))
+      throw new InputError(`value ${i} is ${scores[i]}; scores must be finite`, { field });
   }
 }
 
 export function checkProbabilities(probs: ArrayLike<number>, field = "probabilities"): void {
   for (let i = 0; i < probs.length; i++) {
     const p = probs[i];
-    if (!(p >= 0 && p <= 1)) throw new InputError(`value ${i} is ${p}; probabilities must lie in [0, 1]`, { field });
+    if (!(p >= 0 && p <= 1))
+      throw new InputError(`value ${i} is ${p}; probabilities must lie in [0, 1]`, { field });
   }
 }
 

@@ -2,13 +2,13 @@ import { subsetSequences } from "../concepts/merge-vocabulary.js";
 import type { TokenSequences } from "../concepts/vocabulary.js";
 import { stratifiedSplit, subsampleStratified } from "../data/splits.js";
 import type { EmbeddingMatrix } from "../embed/types.js";
+import { recalibrateRows } from "../eval/recalibrate.js";
 import { summarizePredictions } from "../eval/summarize.js";
 import { FINETUNE_SETTINGS, TrainSettings } from "../model/train-settings.js";
 import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "../model/types.js";
 import type { LabeledSequences, PreparedSite } from "../transfer/prepared.js";
 import { runScenario, type Scenario, trainSourceModel } from "../transfer/scenarios.js";
 import { codeVersionString } from "../util/version.js";
-import { applyRecalibration } from "./recalibration.js";
 import type { Job } from "./grid.js";
 import type { CellKey, CellResult } from "./results.js";
 
@@ -34,12 +34,12 @@ export interface JobPayload {
   embeddingRef: EmbeddingRef;
   training: Record<string, unknown>;
   finetuning: Record<string, unknown>;
-  bootstrap: number;
+  bootstrap?: number;
   confidence: number;
   target: SitePayload;
   source?: SitePayload;
   /** Embedding tables anchored on both sites' tokens, for the pooled arm (one-hot, co-occurrence). */
-  pooled?: { source: EmbeddingMatrix; target: EmbeddingMatrix };
+  pooled?: { source: EmbeddingMatrix; target: EmbeddingMatrix; providerId: string };
   /** Previously trained source model for this job (resume), if any. */
   sourceModel?: ModelSnapshot;
 }
@@ -74,15 +74,17 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
       const pool = targetPool(p.target.pool, cell.targetSize, p.job.seed);
       const target = splitSite(p.target, p.target.embedding, pool, training.validationFraction, p.job.seed);
       let source = sourceSite;
+      let embeddingRef = p.embeddingRef;
       if (cell.scenario === "pooled") {
         if (!p.source || !p.pooled) throw new Error("pooled arm without pooled embeddings");
         source = { ...splitSite(p.source, p.pooled.source, p.source.pool, training.validationFraction, p.job.seed) };
         target.embedding = p.pooled.target;
+        embeddingRef = { providerId: p.pooled.providerId, dimension: p.pooled.target.dim, trainable: false };
       }
       const out = runScenario({
         scenario: cell.scenario as Scenario,
         architecture: p.architecture,
-        embeddingRef: p.embeddingRef,
+        embeddingRef,
         classes: p.classes,
         target,
         targetTest: p.target.test,
@@ -96,14 +98,14 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
       let testProbs = out.testProbs;
       const summarize = (probs: Float64Array) =>
         summarizePredictions(labels, C === 2 ? column(probs, C, 1) : probs, p.classes, {
-          bootstrap: p.bootstrap,
+          ...(p.bootstrap !== undefined ? { bootstrap: p.bootstrap } : {}),
           seed: p.job.seed,
           level: p.confidence,
         });
       let before: CellResult["metricsBeforeRecalibration"];
       if (cell.recalibration !== "none") {
         before = summarize(testProbs);
-        testProbs = applyRecalibration(cell.recalibration, target.validation.labels, out.validationProbs, testProbs, C);
+        testProbs = recalibrateRows(cell.recalibration, target.validation.labels, out.validationProbs, testProbs, C);
       }
       const metrics = summarize(testProbs);
       emit({

@@ -195,7 +195,15 @@ async function buildPayload(
     confidence: loaded.spec.evaluation.confidence,
     target: site(job.target, tables.target.matrix),
     ...(job.source && tables.source ? { source: site(job.source, tables.source.matrix) } : {}),
-    ...(tables.pooled ? { pooled: { source: tables.pooled.source.matrix, target: tables.pooled.target.matrix } } : {}),
+    ...(tables.pooled
+      ? {
+          pooled: {
+            source: tables.pooled.source.matrix,
+            target: tables.pooled.target.matrix,
+            providerId: tables.pooled.target.providerId,
+          },
+        }
+      : {}),
     ...(sourceModel ? { sourceModel } : {}),
   };
 }

@@ -1,5 +1,10 @@
+import { readEicuSite } from "../data/adapters/eicu.js";
+import { readEventTable } from "../data/adapters/event-table.js";
 import { readFindingsTable } from "../data/adapters/findings-table.js";
-import { stratifiedSplit } from "../data/splits.js";
+import { readOmopSite } from "../data/adapters/omop/read-omop.js";
+import { groupedSplit, stratifiedSplit, temporalSplit } from "../data/splits.js";
+import { generateWorld, type SyntheticWorld } from "../data/synthetic/world.js";
+import { stableStringify } from "../embed/types.js";
 import type { SiteDataset } from "../data/types.js";
 import { InputError, isInputError } from "../util/errors.js";
 import { resolveSpecPath } from "./paths.js";
@@ -31,11 +36,41 @@ export async function loadSite(name: string, spec: SiteSpec, specDir: string, sp
         }
         return splitOnce(name, train, spec.split);
       }
-      default:
-        throw new InputError(`adapter "${spec.adapter}" cannot be used in experiments yet`, {
-          file: specFile,
-          field: `${at}.adapter`,
+      case "event-table": {
+        const ds = await readEventTable({
+          ...(spec.options ?? {}),
+          events: resolveSpecPath(spec.events, specDir),
+          labels: resolveSpecPath(spec.labels, specDir),
+          name,
         });
+        return splitOnce(name, ds, spec.split);
+      }
+      case "eicu": {
+        const site =
+          spec.hospitals !== undefined
+            ? { name, hospitalIds: spec.hospitals }
+            : { region: required(spec.region, "region or hospitals", specFile, `${at}.region`), name };
+        const ds = await readEicuSite({ ...(spec.options ?? {}), dir: resolveSpecPath(spec.dir, specDir), site });
+        return splitOnce(name, ds, spec.split);
+      }
+      case "synthetic": {
+        const world = syntheticWorld(spec.world);
+        const ds =
+          typeof spec.site === "number"
+            ? world.sites[spec.site]
+            : world.sites.find((s) => s.name === spec.site || s.name === `site-${spec.site}`);
+        if (!ds) {
+          throw new InputError(
+            `the synthetic world has no site "${spec.site}" (sites: ${world.sites.map((s) => s.name).join(", ")})`,
+            { file: specFile, field: `${at}.site` },
+          );
+        }
+        return splitOnce(name, { ...ds, name }, spec.split);
+      }
+      case "omop": {
+        const ds = await readOmopSite({ ...(spec.options ?? {}) } as Parameters<typeof readOmopSite>[0]);
+        return splitOnce(name, { ...ds, name }, spec.split);
+      }
     }
   } catch (e) {
     if (isInputError(e) && e.location.file === undefined) {
@@ -57,13 +92,49 @@ function labeledOnly(ds: SiteDataset, idx: Uint32Array): Uint32Array {
 
 function splitOnce(name: string, ds: SiteDataset, split: SplitSpec | undefined): LoadedSite {
   const s = split ?? SplitSpec.parse({});
-  if (s.kind === "none") return { name, datasets: [ds], pool: all(ds, 0), test: { dataset: 0, indices: new Uint32Array(0) } };
   const labels = ds.encounters.labels;
-  const [pool, test] = stratifiedSplit(labels, [1 - s.testFraction, s.testFraction], s.seed);
+  const fractions = [1 - s.testFraction, s.testFraction];
+  let pool: Uint32Array;
+  let test: Uint32Array;
+  switch (s.kind) {
+    case "none":
+      return { name, datasets: [ds], pool: all(ds, 0), test: { dataset: 0, indices: new Uint32Array(0) } };
+    case "stratified":
+      [pool, test] = stratifiedSplit(labels, fractions, s.seed);
+      break;
+    case "grouped":
+      // No patient in both parts: a patient's later visit must not leak into the test set.
+      [pool, test] = groupedSplit(ds.encounters.groups, labels, fractions, s.seed);
+      break;
+    case "temporal": {
+      if (!s.testPeriods) throw new InputError("a temporal split needs testPeriods", { field: "split.testPeriods" });
+      const r = temporalSplit(ds.encounters.periods, ds.encounters.periodNames, { test: s.testPeriods });
+      pool = r.train;
+      test = r.test;
+      break;
+    }
+  }
   return {
     name,
     datasets: [ds],
     pool: { dataset: 0, indices: labeledOnly(ds, pool) },
     test: { dataset: 0, indices: labeledOnly(ds, test) },
   };
+}
+
+/** One world per settings object: every site of a spec comes from the same generated world. */
+const worlds = new Map<string, SyntheticWorld>();
+function syntheticWorld(settings: Record<string, unknown>): SyntheticWorld {
+  const key = stableStringify(settings);
+  let w = worlds.get(key);
+  if (!w) {
+    w = generateWorld(settings);
+    worlds.set(key, w);
+  }
+  return w;
+}
+
+function required<T>(v: T | undefined, what: string, file: string, field: string): T {
+  if (v === undefined) throw new InputError(`${what} is required`, { file, field });
+  return v;
 }

@@ -111,8 +111,8 @@ export type ModelSpec = z.infer<typeof ModelSpec>;
 
 export const EvaluationSpec = z
   .object({
-    /** Bootstrap resamples for CIs that have no closed form (multi-class macro AUROC). */
-    bootstrap: z.number().int().min(100).default(1000),
+    /** Bootstrap resamples for CIs that have no closed form (multi-class macro AUROC); eval's default when omitted. */
+    bootstrap: z.number().int().min(1000).optional(),
     confidence: z.number().gt(0.5).lt(1).default(0.95),
   })
   .strict();

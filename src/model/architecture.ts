@@ -31,12 +31,14 @@ export function validateArchitecture(a: ModelArchitecture, file?: string): void 
   const bad = (field: string, msg: string): never => {
     throw new InputError(msg, { file, field: `architecture.${field}` });
   };
-  if (!Number.isInteger(a.embeddingDim) || a.embeddingDim < 1) bad("embeddingDim", "must be a positive integer");
+  if (!Number.isInteger(a.embeddingDim) || a.embeddingDim < 1)
+    bad("embeddingDim", "must be a positive integer");
   if (!Number.isInteger(a.numClasses) || a.numClasses < 2) bad("numClasses", "must be an integer >= 2");
   if (a.kind === "concept-cnn") {
     if (a.kernelSizes.length === 0) bad("kernelSizes", "needs at least one conv branch");
     if (a.filters.length !== a.kernelSizes.length) bad("filters", "must have one entry per kernel size");
-    for (const k of a.kernelSizes) if (!Number.isInteger(k) || k < 1) bad("kernelSizes", "must be positive integers");
+    for (const k of a.kernelSizes)
+      if (!Number.isInteger(k) || k < 1) bad("kernelSizes", "must be positive integers");
     for (const f of a.filters) if (!Number.isInteger(f) || f < 1) bad("filters", "must be positive integers");
     if (!(a.dropout >= 0 && a.dropout < 1)) bad("dropout", "must be in [0, 1)");
   }

@@ -1,5 +1,6 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
 import type { CnnShape } from "./params.js";
+import { SortedTokenTable } from "./sorted-table.js";
 import type { SparseGrad } from "./sparse-grad.js";
 
 /*
@@ -28,29 +29,44 @@ export function windowCount(len: number, k: number): number {
   return len >= k ? len - k + 1 : len > 0 ? 1 : 0;
 }
 
-/**
- * Max-pool forward for a batch. pooled (nb x features) gets relu(max + b) (0 for empty encounters);
- * argWin (nb x features) the arg-max window start, or -1 where no gradient flows.
- */
-export function poolForward(
-  shape: CnnShape,
-  tables: Float64Array[],
-  rows: number,
-  convB: Float64Array[],
-  seqs: TokenSequences,
-  idx: ArrayLike<number>,
-  idxStart: number,
-  nb: number,
-  pooled: Float64Array,
-  argWin: Int32Array,
-  scratch: Float64Array,
-): void {
+/** Inputs of poolForward. */
+export interface PoolArgs {
+  shape: CnnShape;
+  tables: Float64Array[];
+  rows: number;
+  convB: Float64Array[];
+  seqs: TokenSequences;
+  idx: ArrayLike<number>;
+  idxStart: number;
+  nb: number;
+  /** Out: nb x features, relu(max + b), 0 for empty encounters. */
+  pooled: Float64Array;
+  /**
+   * Out (training): per cell the arg-max window start (kernel > 1) or the arg-max TOKEN id
+   * (kernel 1) where a gradient flows: active (max + b > 0) and needed (need[cell] !== 0, e.g. not
+   * dropped); -1 elsewhere. null in eval mode.
+   */
+  argWin: Int32Array | null;
+  need: Float64Array | null;
+  /** At least 2 x max filters. */
+  scratch: Float64Array;
+  /** Per branch, a ranking of the kernel-1 table (see sorted-table.ts), or null to scan. */
+  sorted?: (SortedTokenTable | null)[] | null;
+  /** rows bytes, all 0 (used and restored when `sorted` is given). */
+  mark?: Uint8Array;
+}
+
+/** Max-pool forward for a batch (see the comment at the top of this file). */
+export function poolForward(a: PoolArgs): void {
+  const { shape, tables, rows, convB, seqs, idx, idxStart, nb, pooled, argWin, need, scratch } = a;
   const { offsets, tokens } = seqs;
   const Ft = shape.features;
+  const mark = a.mark;
   for (let b = 0; b < nb; b++) {
     const n = idx[idxStart + b];
     const start = offsets[n];
     const len = offsets[n + 1] - start;
+    let marked = false;
     for (let i = 0; i < shape.kernels.length; i++) {
       const k = shape.kernels[i];
       const F = shape.filters[i];
@@ -59,53 +75,137 @@ export function poolForward(
       const bias = convB[i];
       const nw = windowCount(len, k);
       if (nw === 0) {
+        for (let f = 0; f < F; f++) pooled[out + f] = 0;
+        if (argWin) for (let f = 0; f < F; f++) argWin[out + f] = -1;
+        continue;
+      }
+      if (k === 1) {
+        const ranked = a.sorted?.[i] ?? null;
+        const arg = scratch.subarray(F, 2 * F);
+        if (ranked && mark) {
+          if (!marked) {
+            for (let s = 0; s < len; s++) mark[tokens[start + s]] = 1;
+            marked = true;
+          }
+          maxByRank(ranked, tab, tokens, start, len, F, mark, scratch, arg);
+        } else maxRows(tab, tokens, start, len, F, scratch, argWin ? arg : null);
         for (let f = 0; f < F; f++) {
-          pooled[out + f] = 0;
-          argWin[out + f] = -1;
+          const z = scratch[f] + bias[f];
+          const on = z > 0;
+          pooled[out + f] = on ? z : 0;
+          if (argWin) argWin[out + f] = on && (need === null || need[out + f] !== 0) ? arg[f] : -1;
         }
         continue;
       }
-      for (let f = 0; f < F; f++) {
-        pooled[out + f] = Number.NEGATIVE_INFINITY;
-        argWin[out + f] = 0;
-      }
-      if (k === 1) {
-        // The hot loop of the paper's model: gather one table row per token, running max.
-        for (let s = 0; s < len; s++) {
-          const row = tokens[start + s] * F;
-          for (let f = 0; f < F; f++) {
-            const x = tab[row + f];
-            if (x > pooled[out + f]) {
-              pooled[out + f] = x;
-              argWin[out + f] = s;
-            }
-          }
+      const plane = rows * F;
+      const mx = scratch.subarray(F, 2 * F);
+      for (let f = 0; f < F; f++) mx[f] = Number.NEGATIVE_INFINITY;
+      if (argWin) for (let f = 0; f < F; f++) argWin[out + f] = 0;
+      for (let s = 0; s < nw; s++) {
+        for (let f = 0; f < F; f++) scratch[f] = 0;
+        for (let j = 0; j < k && s + j < len; j++) {
+          const row = j * plane + tokens[start + s + j] * F;
+          for (let f = 0; f < F; f++) scratch[f] += tab[row + f];
         }
-      } else {
-        const plane = rows * F;
-        for (let s = 0; s < nw; s++) {
-          for (let f = 0; f < F; f++) scratch[f] = 0;
-          for (let j = 0; j < k && s + j < len; j++) {
-            const row = j * plane + tokens[start + s + j] * F;
-            for (let f = 0; f < F; f++) scratch[f] += tab[row + f];
-          }
-          for (let f = 0; f < F; f++) {
-            if (scratch[f] > pooled[out + f]) {
-              pooled[out + f] = scratch[f];
-              argWin[out + f] = s;
-            }
+        for (let f = 0; f < F; f++) {
+          if (scratch[f] > mx[f]) {
+            mx[f] = scratch[f];
+            if (argWin) argWin[out + f] = s;
           }
         }
       }
       for (let f = 0; f < F; f++) {
-        const z = pooled[out + f] + bias[f];
-        if (z > 0) pooled[out + f] = z;
-        else {
-          pooled[out + f] = 0;
-          argWin[out + f] = -1;
-        }
+        const z = mx[f] + bias[f];
+        pooled[out + f] = Math.max(z, 0);
+        if (argWin && (z <= 0 || (need !== null && need[out + f] === 0))) argWin[out + f] = -1;
       }
     }
+    if (marked && mark) for (let s = 0; s < len; s++) mark[tokens[start + s]] = 0;
+  }
+}
+
+/**
+ * Kernel-1 max by ranking: the first token of filter f's order that the encounter holds (mark).
+ * The scan is capped at len ranks; past that a plain scan over the encounter's tokens is cheaper.
+ * arg (as float64) gets the arg-max token id.
+ */
+function maxByRank(
+  ranked: SortedTokenTable,
+  tab: Float64Array,
+  tokens: Uint32Array,
+  start: number,
+  len: number,
+  F: number,
+  mark: Uint8Array,
+  m: Float64Array,
+  arg: Float64Array,
+): void {
+  const n = ranked.rows - 1;
+  const { order, keys } = ranked;
+  const cap = Math.min(n, len + 4);
+  for (let f = 0; f < F; f++) {
+    const o = f * n;
+    let r = 0;
+    while (r < cap && mark[order[o + r]] === 0) r++;
+    if (r < cap) {
+      m[f] = keys[o + r];
+      arg[f] = order[o + r];
+      continue;
+    }
+    let best = Number.NEGATIVE_INFINITY;
+    let bt = tokens[start];
+    for (let s = 0; s < len; s++) {
+      const v = tokens[start + s];
+      const x = tab[v * F + f];
+      if (x > best) {
+        best = x;
+        bt = v;
+      }
+    }
+    m[f] = best;
+    arg[f] = bt;
+  }
+}
+
+/**
+ * m[f] = max over the len token rows tokens[start..] of tab[row][f], four rows at a time so the
+ * running maximum is read and written once per four gathers. With arg, also the first token holding
+ * the max (found again by exact equality, cheaper than tracking it in the hot loop).
+ */
+function maxRows(
+  tab: Float64Array,
+  tokens: Uint32Array,
+  start: number,
+  len: number,
+  F: number,
+  m: Float64Array,
+  arg: Float64Array | null,
+): void {
+  const r0 = tokens[start] * F;
+  for (let f = 0; f < F; f++) m[f] = tab[r0 + f];
+  let s = 1;
+  for (; s + 3 < len; s += 4) {
+    const a = tokens[start + s] * F;
+    const b = tokens[start + s + 1] * F;
+    const c = tokens[start + s + 2] * F;
+    const d = tokens[start + s + 3] * F;
+    for (let f = 0; f < F; f++) {
+      const x = Math.max(tab[a + f], tab[b + f]);
+      const y = Math.max(tab[c + f], tab[d + f]);
+      m[f] = Math.max(m[f], Math.max(x, y));
+    }
+  }
+  for (; s < len; s++) {
+    const a = tokens[start + s] * F;
+    for (let f = 0; f < F; f++) m[f] = Math.max(m[f], tab[a + f]);
+  }
+  if (!arg) return;
+  for (let f = 0; f < F; f++) {
+    const mf = m[f];
+    let q = 0;
+    while (q < len && tab[tokens[start + q] * F + f] !== mf) q++;
+    // q === len only when the max is NaN (diverged weights): route nowhere.
+    arg[f] = q < len ? tokens[start + q] : -1;
   }
 }
 
@@ -242,7 +342,8 @@ export function routeConvGrad(
         const g = dz[o + f];
         if (s < 0 || g === 0) continue;
         if (gb) gb[f] += g;
-        for (let j = 0; j < k && s + j < len; j++) gi[j].add(tokens[start + s + j] * F + f, g);
+        if (k === 1) gi[0].add(s * F + f, g);
+        else for (let j = 0; j < k && s + j < len; j++) gi[j].add(tokens[start + s + j] * F + f, g);
       }
     }
   }
@@ -297,19 +398,35 @@ export function cnnProbs(
   denseB: Float64Array,
   seqs: TokenSequences,
   idx: ArrayLike<number> | null,
+  sorted: (SortedTokenTable | null)[] | null = null,
 ): Float64Array {
   const N = idx ? idx.length : seqs.count;
+  const mark = sorted ? new Uint8Array(rows) : undefined;
   const ids = idx ?? identity(N);
   const C = shape.classes;
   const out = new Float64Array(N * C);
   const chunk = 256;
   const pooled = new Float64Array(chunk * shape.features);
-  const argWin = new Int32Array(chunk * shape.features);
-  const scratch = new Float64Array(Math.max(...shape.filters));
+  const scratch = new Float64Array(2 * Math.max(...shape.filters));
   const logits = new Float64Array(chunk * C);
   for (let s = 0; s < N; s += chunk) {
     const nb = Math.min(chunk, N - s);
-    poolForward(shape, tables, rows, convB, seqs, ids, s, nb, pooled, argWin, scratch);
+    poolForward({
+      shape,
+      tables,
+      rows,
+      convB,
+      seqs,
+      idx: ids,
+      idxStart: s,
+      nb,
+      pooled,
+      argWin: null,
+      need: null,
+      scratch,
+      sorted,
+      mark,
+    });
     denseForward(pooled, nb, shape.features, denseW, denseB, C, logits);
     softmaxRows(logits, nb, C);
     out.set(logits.subarray(0, nb * C), s * C);
@@ -321,4 +438,27 @@ export function identity(n: number): Uint32Array {
   const a = new Uint32Array(n);
   for (let i = 0; i < n; i++) a[i] = i;
   return a;
+}
+
+/**
+ * Whether ranking (sorted-table.ts) beats scanning for kernel-1 branches: a query checks about
+ * rows / (L + 1) ranks where a scan reads L rows, so it pays when rows < L^2 / 2.
+ */
+export function rankingPays(rows: number, seqs: TokenSequences): boolean {
+  const L = seqs.count > 0 ? seqs.offsets[seqs.count] / seqs.count : 0;
+  return rows > 1 && rows < (L * L) / 2;
+}
+
+/** Rankings of every kernel-1 branch (null for wider kernels). */
+export function rankTables(
+  shape: CnnShape,
+  tables: Float64Array[],
+  rows: number,
+): (SortedTokenTable | null)[] {
+  return shape.kernels.map((k, i) => {
+    if (k !== 1) return null;
+    const r = new SortedTokenTable(rows, shape.filters[i]);
+    r.update(tables[i]);
+    return r;
+  });
 }

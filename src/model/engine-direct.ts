@@ -62,7 +62,9 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
     this.E = Float64Array.from(input.embedding);
     const s = this.shape;
     this.tables = s.kernels.map((k, i) => new Float64Array(k * this.rows * s.filters[i]));
-    this.grads = s.kernels.map((k, i) => Array.from({ length: k }, () => new SparseGrad(this.rows, s.filters[i])));
+    this.grads = s.kernels.map((k, i) =>
+      Array.from({ length: k }, () => new SparseGrad(this.rows, s.filters[i])),
+    );
     this.gConvW = this.params.convW.map((w) => new Float64Array(w.length));
     this.gConvB = this.params.convB.map((b) => new Float64Array(b.length));
     this.gDenseW = new Float64Array(this.params.denseW.length);
@@ -98,7 +100,7 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
         argWin: new Int32Array(n),
         logits: new Float64Array(nb * this.shape.classes),
         dh: new Float64Array(n),
-        scratch: new Float64Array(Math.max(...this.shape.filters)),
+        scratch: new Float64Array(2 * Math.max(...this.shape.filters)),
       };
     }
     return this.buf;
@@ -124,8 +126,21 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
     for (let r = 0; r < nd; r++) this.seen[this.distinct[r]] = 0;
     computeTables(s, p.convW, this.E, this.rows, this.tables, this.distinct, nd);
     const n = nb * s.features;
-    poolForward(s, this.tables, this.rows, p.convB, seqs, idx, start, nb, bf.pooled, bf.argWin, bf.scratch);
     drawDropoutMask(this.input.dropoutRng, bf.mask, n, s.dropout);
+    poolForward({
+      shape: s,
+      tables: this.tables,
+      rows: this.rows,
+      convB: p.convB,
+      seqs,
+      idx,
+      idxStart: start,
+      nb,
+      pooled: bf.pooled,
+      argWin: bf.argWin,
+      need: bf.mask,
+      scratch: bf.scratch,
+    });
     for (let i = 0; i < n; i++) bf.h[i] = bf.pooled[i] * bf.mask[i];
     denseForward(bf.h, nb, s.features, p.denseW, p.denseB, s.classes, bf.logits);
     const loss = crossEntropyGrad(bf.logits, nb, s.classes, labels, idx, start, this.input.classWeights);

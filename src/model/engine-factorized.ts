@@ -1,8 +1,19 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
-import { cnnProbs, computeTables, crossEntropyGrad, denseBackward, denseForward, poolForward, routeConvGrad } from "./cnn-core.js";
+import {
+  cnnProbs,
+  computeTables,
+  crossEntropyGrad,
+  denseBackward,
+  denseForward,
+  poolForward,
+  rankingPays,
+  rankTables,
+  routeConvGrad,
+} from "./cnn-core.js";
 import { drawDropoutMask, type Engine, type EngineInput } from "./engine.js";
 import { Optimizer, type OptimizerConfig } from "./optimizer.js";
 import { type CnnShape, cloneParams, cnnShape, type ModelParams } from "./params.js";
+import type { SortedTokenTable } from "./sorted-table.js";
 import { SparseGrad } from "./sparse-grad.js";
 
 /*
@@ -59,6 +70,10 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
   private readonly gConvB: Float64Array[];
   private readonly gDenseW: Float64Array;
   private readonly gDenseB: Float64Array;
+  /** Rankings of kernel-1 tables when they pay (see sorted-table.ts); rebuilt lazily after a step. */
+  private readonly sorted: (SortedTokenTable | null)[] | null;
+  private readonly mark: Uint8Array;
+  private dirty = true;
   private a = 1;
   private aBuf = 0;
   private convSteps = 0;
@@ -78,7 +93,8 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
   ) {
     if (input.params.arch.kind !== "concept-cnn") throw new Error("FactorizedCnnEngine needs a concept-cnn");
     if (input.trainEmbedding) throw new Error("the factorized engine needs a frozen embedding");
-    if (input.trainConv && config.kind !== "sgd") throw new Error("the factorized engine trains conv weights with SGD only");
+    if (input.trainConv && config.kind !== "sgd")
+      throw new Error("the factorized engine trains conv weights with SGD only");
     this.shape = cnnShape(input.params.arch);
     this.params = cloneParams(input.params);
     this.rows = input.rows;
@@ -120,6 +136,9 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
     }
     this.opt = new Optimizer(config, ps);
     this.optGrads = gs;
+    this.mark = new Uint8Array(rows);
+    this.sorted = rankingPays(rows, input.train.seqs) ? rankTables(s, this.tables, rows) : null;
+    this.dirty = false;
   }
 
   private buffers(nb: number) {
@@ -132,7 +151,7 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
         argWin: new Int32Array(n),
         logits: new Float64Array(nb * this.shape.classes),
         dh: new Float64Array(n),
-        scratch: new Float64Array(Math.max(...this.shape.filters)),
+        scratch: new Float64Array(2 * Math.max(...this.shape.filters)),
       };
     }
     return this.buf;
@@ -144,17 +163,44 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
     const p = this.params;
     const bf = this.buffers(nb);
     const n = nb * s.features;
-    poolForward(s, this.tables, this.rows, p.convB, seqs, idx, start, nb, bf.pooled, bf.argWin, bf.scratch);
     drawDropoutMask(this.input.dropoutRng, bf.mask, n, s.dropout);
+    this.rerank();
+    poolForward({
+      shape: s,
+      tables: this.tables,
+      rows: this.rows,
+      convB: p.convB,
+      seqs,
+      idx,
+      idxStart: start,
+      nb,
+      pooled: bf.pooled,
+      argWin: bf.argWin,
+      need: bf.mask,
+      scratch: bf.scratch,
+      sorted: this.sorted,
+      mark: this.mark,
+    });
     for (let i = 0; i < n; i++) bf.h[i] = bf.pooled[i] * bf.mask[i];
     denseForward(bf.h, nb, s.features, p.denseW, p.denseB, s.classes, bf.logits);
     const loss = crossEntropyGrad(bf.logits, nb, s.classes, labels, idx, start, this.input.classWeights);
     const trainConv = this.input.trainConv;
-    denseBackward(bf.h, bf.logits, nb, s.features, s.classes, p.denseW, this.gDenseW, this.gDenseB, trainConv ? bf.dh : null);
+    denseBackward(
+      bf.h,
+      bf.logits,
+      nb,
+      s.features,
+      s.classes,
+      p.denseW,
+      this.gDenseW,
+      this.gDenseB,
+      trainConv ? bf.dh : null,
+    );
     if (trainConv) {
       for (let i = 0; i < n; i++) bf.dh[i] *= bf.mask[i];
       routeConvGrad(s, seqs, idx, start, nb, bf.dh, bf.argWin, this.grads, this.gConvB);
       this.convStep();
+      this.dirty = true;
     }
     this.opt.step(this.optGrads);
     return loss;
@@ -176,34 +222,16 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
         const { P, Pbuf, C, Cbuf, KGt } = sl;
         KGt.fill(0);
         const gd = G.data;
-        for (let c = 0; c < G.count; c++) {
-          const cell = G.touched[c];
+        const touched = G.touched;
+        const count = G.count;
+        for (let c = 0; c < count; c++) {
+          const cell = touched[c];
           const g = gd[cell];
           const v = (cell / F) | 0;
-          const f = cell - v * F;
-          const kr = v * rows;
-          const o = f * rows;
-          for (let u = 0; u < rows; u++) KGt[o + u] += g * K[kr + u];
+          scatterRow(KGt, (cell - v * F) * rows, K, v * rows, g, rows);
         }
-        for (let u = 0; u < rows; u++) {
-          const r = u * F;
-          for (let f = 0; f < F; f++) {
-            const q = r + f;
-            const dP = KGt[f * rows + u] + wd * P[q];
-            const dC = gd[q] + wd * C[q];
-            if (mu === 0) {
-              P[q] -= lr * dP;
-              C[q] -= lr * dC;
-              continue;
-            }
-            const mP = first ? dP : mu * Pbuf[q] + dP;
-            const mC = first ? dC : mu * Cbuf[q] + dC;
-            Pbuf[q] = mP;
-            Cbuf[q] = mC;
-            P[q] -= lr * (nesterov ? dP + mu * mP : mP);
-            C[q] -= lr * (nesterov ? dC + mu * mC : mC);
-          }
-        }
+        tokenSpaceSgd(P, Pbuf, KGt, rows, F, true, first, this.config);
+        tokenSpaceSgd(C, Cbuf, gd, rows, F, false, first, this.config);
         G.clear();
       }
     }
@@ -219,7 +247,17 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
 
   probs(seqs: TokenSequences): Float64Array {
     const p = this.params;
-    return cnnProbs(this.shape, this.tables, this.rows, p.convB, p.denseW, p.denseB, seqs, null);
+    this.rerank();
+    const sorted =
+      this.sorted ?? (rankingPays(this.rows, seqs) ? rankTables(this.shape, this.tables, this.rows) : null);
+    return cnnProbs(this.shape, this.tables, this.rows, p.convB, p.denseW, p.denseB, seqs, null, sorted);
+  }
+
+  /** Bring the rankings up to date with the tables (after conv steps). */
+  private rerank(): void {
+    if (!this.sorted || !this.dirty) return;
+    for (let i = 0; i < this.sorted.length; i++) this.sorted[i]?.update(this.tables[i]);
+    this.dirty = false;
   }
 
   capture(): FactorizedCheckpoint {
@@ -293,4 +331,64 @@ export function gram(E: Float64Array, rows: number, D: number): Float64Array {
     }
   }
   return K;
+}
+
+/**
+ * One SGD step (torch semantics, see optimizer.ts sgdStep) on a rows x F token-space matrix X with
+ * gradient g, given transposed (F x rows) or not. Branches hoisted out of the loops: this runs every
+ * step over the whole table.
+ */
+function tokenSpaceSgd(
+  X: Float64Array,
+  buf: Float64Array,
+  g: Float64Array,
+  rows: number,
+  F: number,
+  transposed: boolean,
+  first: boolean,
+  c: OptimizerConfig,
+): void {
+  const { lr, momentum: mu, weightDecay: wd, nesterov } = c;
+  const gs = transposed ? rows : 1;
+  const gf = transposed ? 1 : F;
+  for (let u = 0; u < rows; u++) {
+    const r = u * F;
+    const gr = u * gf;
+    if (mu === 0) {
+      for (let f = 0; f < F; f++) X[r + f] -= lr * (g[gr + f * gs] + wd * X[r + f]);
+    } else if (first) {
+      for (let f = 0; f < F; f++) {
+        const d = g[gr + f * gs] + wd * X[r + f];
+        buf[r + f] = d;
+        X[r + f] -= lr * (nesterov ? d + mu * d : d);
+      }
+    } else if (nesterov) {
+      for (let f = 0; f < F; f++) {
+        const q = r + f;
+        const d = g[gr + f * gs] + wd * X[q];
+        const m = mu * buf[q] + d;
+        buf[q] = m;
+        X[q] -= lr * (d + mu * m);
+      }
+    } else {
+      for (let f = 0; f < F; f++) {
+        const q = r + f;
+        const m = mu * buf[q] + g[gr + f * gs] + wd * X[q];
+        buf[q] = m;
+        X[q] -= lr * m;
+      }
+    }
+  }
+}
+
+/** out[o ..o + n) += g * K[k .. k + n): one gradient cell's contribution to K G. */
+function scatterRow(out: Float64Array, o: number, K: Float64Array, k: number, g: number, n: number): void {
+  let u = 0;
+  for (; u + 3 < n; u += 4) {
+    out[o + u] += g * K[k + u];
+    out[o + u + 1] += g * K[k + u + 1];
+    out[o + u + 2] += g * K[k + u + 2];
+    out[o + u + 3] += g * K[k + u + 3];
+  }
+  for (; u < n; u++) out[o + u] += g * K[k + u];
 }

@@ -79,7 +79,13 @@ export class LogisticEngine implements Engine<LogisticCheckpoint> {
     }
   }
 
-  private meanLogits(seqs: TokenSequences, idx: ArrayLike<number>, start: number, nb: number, out: Float64Array) {
+  private meanLogits(
+    seqs: TokenSequences,
+    idx: ArrayLike<number>,
+    start: number,
+    nb: number,
+    out: Float64Array,
+  ) {
     const { C, T } = this;
     const bias = this.params.denseB;
     for (let b = 0; b < nb; b++) {

@@ -134,7 +134,10 @@ export function checkWeights(arch: ModelArchitecture, weights: Record<string, Te
       });
     const n = shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== n)
-      throw new InputError(`has ${t.data.length} values, shape needs ${n}`, { file, field: `weights.${name}` });
+      throw new InputError(`has ${t.data.length} values, shape needs ${n}`, {
+        file,
+        field: `weights.${name}`,
+      });
     for (let i = 0; i < n; i++)
       if (!Number.isFinite(t.data[i]))
         throw new InputError(`value ${i} is not finite`, { file, field: `weights.${name}` });

@@ -1,7 +1,7 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
 import type { EmbeddingMatrix } from "../embed/types.js";
 import { InputError } from "../util/errors.js";
-import { cnnProbs, computeTables, identity, softmaxRows } from "./cnn-core.js";
+import { cnnProbs, computeTables, identity, rankingPays, rankTables, softmaxRows } from "./cnn-core.js";
 import { cnnShape, paramsFromWeights } from "./params.js";
 import type { ModelSnapshot } from "./types.js";
 
@@ -28,7 +28,8 @@ export function predictProba(
     const shape = cnnShape(arch);
     const tables = shape.kernels.map((k, i) => new Float64Array(k * rows * shape.filters[i]));
     computeTables(shape, p.convW, embedding.data, rows, tables, used, used.length);
-    return cnnProbs(shape, tables, rows, p.convB, p.denseW, p.denseB, seqs, null);
+    const sorted = rankingPays(rows, seqs) ? rankTables(shape, tables, rows) : null;
+    return cnnProbs(shape, tables, rows, p.convB, p.denseW, p.denseB, seqs, null, sorted);
   }
   // mean-logistic: logits = mean_t E[t] W + b, through the token table T = E W.
   const C = arch.numClasses;
@@ -73,7 +74,9 @@ export function checkTokenIds(seqs: TokenSequences, rows: number, field: string)
   for (let t = 0; t < end; t++) {
     const v = seqs.tokens[t];
     if (v === 0 || v >= rows)
-      throw new InputError(`token id ${v} at position ${t} is outside 1..${rows - 1} of the embedding`, { field });
+      throw new InputError(`token id ${v} at position ${t} is outside 1..${rows - 1} of the embedding`, {
+        field,
+      });
   }
 }
 

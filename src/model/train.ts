@@ -5,6 +5,7 @@ import { InputError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
 import { validateArchitecture } from "./architecture.js";
 import { macroAuroc } from "./auroc.js";
+import { BatchSampler } from "./batch-sampler.js";
 import type { Engine, EngineInput } from "./engine.js";
 import { DirectCnnEngine } from "./engine-direct.js";
 import { FactorizedCnnEngine } from "./engine-factorized.js";
@@ -84,10 +85,7 @@ export function trainModel(input: TrainInput): TrainResult {
   };
   const engine = createEngine(engineInput, settings, arch, rows);
 
-  const nTrain = input.train.seqs.count;
-  const B = Math.min(settings.batchSize, nTrain);
-  let order = batchRng.permutation(nTrain);
-  let pos = 0;
+  const sampler = new BatchSampler(input.train.seqs.count, settings.batchSize, batchRng);
   const history: number[] = [];
   let best = Number.NEGATIVE_INFINITY;
   let bestEpoch = 0;
@@ -97,12 +95,8 @@ export function trainModel(input: TrainInput): TrainResult {
   for (let epoch = 1; epoch <= settings.epochs; epoch++) {
     if (anyTrainable)
       for (let it = 0; it < settings.itersPerEpoch; it++) {
-        if (pos + B > nTrain) {
-          order = batchRng.permutation(nTrain);
-          pos = 0;
-        }
-        engine.step(order, pos, B);
-        pos += B;
+        const { order, start } = sampler.next();
+        engine.step(order, start, sampler.batchSize);
       }
     const val = validationAuroc(engine, input.validation, C);
     history.push(val);
@@ -157,7 +151,11 @@ function initFrom(init: ModelSnapshot, arch: ModelArchitecture): ModelParams {
   return paramsFromWeights(arch, init.weights);
 }
 
-export function classWeightVector(settings: TrainSettings, labels: Int32Array, C: number): Float64Array | null {
+export function classWeightVector(
+  settings: TrainSettings,
+  labels: Int32Array,
+  C: number,
+): Float64Array | null {
   const cw = settings.classWeights;
   if (cw === "none") return null;
   if (cw === "balanced") {
@@ -184,7 +182,9 @@ export function chooseEngine(
 ): "direct" | "factorized" | "logistic" {
   if (arch.kind === "mean-logistic") return "logistic";
   const factorizable =
-    settings.freeze.embedding && (settings.freeze.conv || settings.optimizer === "sgd") && rows <= MAX_FACTORIZED_ROWS;
+    settings.freeze.embedding &&
+    (settings.freeze.conv || settings.optimizer === "sgd") &&
+    rows <= MAX_FACTORIZED_ROWS;
   if (settings.engine === "factorized") {
     if (!factorizable)
       throw new InputError(
@@ -199,7 +199,8 @@ export function chooseEngine(
   const FK = arch.filters.reduce((s, f, i) => s + f * arch.kernelSizes[i], 0);
   const distinct = Math.min(rows, settings.batchSize * Math.max(1, meanTokens));
   const direct = steps * distinct * D * FK * 2;
-  const factorized = rows * rows * D + rows * D * FK + steps * (settings.batchSize * FK * rows + 8 * rows * FK);
+  const factorized =
+    rows * rows * D + rows * D * FK + steps * (settings.batchSize * FK * rows + 8 * rows * FK);
   return factorized <= direct ? "factorized" : "direct";
 }
 
@@ -251,7 +252,9 @@ function checkInputs(input: TrainInput, settings: TrainSettings): void {
     for (let i = 0; i < part.labels.length; i++) {
       const y = part.labels[i];
       if (!(y >= 0 && y < arch.numClasses))
-        throw new InputError(`label ${y} of encounter ${i} is not a class index`, { field: `${name}.labels` });
+        throw new InputError(`label ${y} of encounter ${i} is not a class index`, {
+          field: `${name}.labels`,
+        });
     }
   }
   if (Array.isArray(settings.classWeights) && settings.classWeights.length !== arch.numClasses)

@@ -1,7 +1,15 @@
 import type { CellResult, MetricSummary } from "../experiment/results.js";
 import type { ReportSettings } from "./settings.js";
-import { adjustPValues } from "./significance.js";
-import { type BinaryPredictions, binaryAuroc, delongInterval, multiclassAuroc, pairedDelong } from "./stats.js";
+import {
+  adjustPValues,
+  type BinaryPredictions,
+  binaryAuroc,
+  delongInterval,
+  hasBothClasses,
+  multiclassAuroc,
+  pairedDelong,
+  seedSpread,
+} from "./stats.js";
 
 /**
  * Turns result cells into the numbers the report shows: one table per task, direction (source ->
@@ -15,7 +23,8 @@ import { type BinaryPredictions, binaryAuroc, delongInterval, multiclassAuroc, p
  * - Reference: the reference scenario's arm with the same embedding, else the baseline embedding,
  *   else the first embedding; always without recalibration; same target, size and seed.
  * - Test: paired DeLong (binary tasks) when both arms scored the same test set (labels equal
- *   element-wise); Holm-adjusted over the arms of one table and seed (or unadjusted, by setting).
+ *   element-wise); Holm-adjusted over the arms of one table, seed and recalibration setting (or
+ *   unadjusted, by setting).
  *   An arm is marked when the adjusted p < alpha in every tested seed in the same direction;
  *   "partial" when only in some.
  */
@@ -31,8 +40,12 @@ export interface TableKey {
   targetSize: TargetSize;
 }
 
+export type ModelKind = "cnn" | "logistic";
+
 export interface ArmKey {
   scenario: string;
+  /** "cnn" (the concept CNN) or "logistic" (the baseline on the mean token embedding). */
+  model: ModelKind;
   embedding: string;
   recalibration: Recalibration;
 }
@@ -82,6 +95,7 @@ export interface ArmResult {
 
 export interface TableRow {
   scenario: string;
+  model: ModelKind;
   recalibration: Recalibration;
   label: string;
   isReference: boolean;
@@ -106,6 +120,7 @@ export interface ReportTable {
 
 export interface FailedCell {
   scenario: string;
+  model: ModelKind;
   embedding: string;
   source: string | null;
   target: string;
@@ -123,15 +138,26 @@ export interface Aggregation {
 }
 
 export function armLabel(arm: ArmKey): string {
-  return `${rowLabel(arm.scenario, arm.recalibration)} · ${arm.embedding}`;
+  return `${rowLabel(arm)} · ${arm.embedding}`;
 }
 
-export function rowLabel(scenario: string, recalibration: Recalibration): string {
-  return recalibration === "none" ? scenario : `${scenario} + ${recalibration} recal.`;
+/** Table row name: scenario, "(logistic)" for the baseline model, and any recalibration. */
+export function rowLabel(arm: Pick<ArmKey, "scenario" | "model" | "recalibration">): string {
+  const model = arm.model === "logistic" ? " (logistic)" : "";
+  const recal = arm.recalibration === "none" ? "" : ` + ${arm.recalibration} recal.`;
+  return `${arm.scenario}${model}${recal}`;
 }
 
 export function predictionKey(tableId: string, arm: ArmKey, seed: number): string {
-  return JSON.stringify([tableId, arm.scenario, arm.embedding, arm.recalibration, seed]);
+  return JSON.stringify([tableId, arm.scenario, arm.model, arm.embedding, arm.recalibration, seed]);
+}
+
+function armKeyString(arm: ArmKey): string {
+  return JSON.stringify([arm.scenario, arm.model, arm.embedding, arm.recalibration]);
+}
+
+export function sameRow(a: Omit<ArmKey, "embedding">, b: Omit<ArmKey, "embedding">): boolean {
+  return a.scenario === b.scenario && a.model === b.model && a.recalibration === b.recalibration;
 }
 
 export function sizeLabel(size: TargetSize): string {
@@ -146,24 +172,41 @@ export function aggregate(cells: readonly CellResult[], settings: ReportSettings
     if (failed) failures.push(failedCell(c, failed));
     else usable.push(c);
   }
-  const scenarioOrder = firstAppearance(usable.map((c) => c.key.scenario), [settings.referenceScenario]);
-  const embeddingOrder = firstAppearance(usable.map((c) => c.key.embedding), [settings.baselineEmbedding]);
+  const scenarioOrder = firstAppearance(
+    usable.map((c) => c.key.scenario),
+    [settings.referenceScenario],
+  );
+  const embeddingOrder = firstAppearance(
+    usable.map((c) => c.key.embedding),
+    [settings.baselineEmbedding],
+  );
 
   // Tables are defined by the transfer directions present; target-only cells (no source) join every
   // table with their task/target/size, or form their own when no direction reaches that target.
   const tableKeys = new Map<string, TableKey>();
   for (const c of usable) {
     if (c.key.source === undefined) continue;
-    const k: TableKey = { task: c.key.task, source: c.key.source, target: c.key.target, targetSize: c.key.targetSize };
+    const k: TableKey = {
+      task: c.key.task,
+      source: c.key.source,
+      target: c.key.target,
+      targetSize: c.key.targetSize,
+    };
     tableKeys.set(tableKeyString(k), k);
   }
   for (const c of usable) {
     if (c.key.source !== undefined) continue;
     const reached = [...tableKeys.values()].some(
-      (k) => k.task === c.key.task && k.target === c.key.target && k.targetSize === c.key.targetSize && k.source,
+      (k) =>
+        k.task === c.key.task && k.target === c.key.target && k.targetSize === c.key.targetSize && k.source,
     );
     if (!reached) {
-      const k: TableKey = { task: c.key.task, source: null, target: c.key.target, targetSize: c.key.targetSize };
+      const k: TableKey = {
+        task: c.key.task,
+        source: null,
+        target: c.key.target,
+        targetSize: c.key.targetSize,
+      };
       tableKeys.set(tableKeyString(k), k);
     }
   }
@@ -178,7 +221,9 @@ export function aggregate(cells: readonly CellResult[], settings: ReportSettings
         c.key.targetSize === key.targetSize &&
         (c.key.source === undefined || c.key.source === key.source),
     );
-    let id = slug(`${key.task}-${key.source ?? "target-only"}-to-${key.target}-n${sizeLabel(key.targetSize)}`);
+    let id = slug(
+      `${key.task}-${key.source ?? "target-only"}-to-${key.target}-n${sizeLabel(key.targetSize)}`,
+    );
     // Names differing only in punctuation/case could collide; ids name files, so keep them unique.
     for (let i = 2; usedIds.has(id); i++) id = `${id}-${i}`;
     usedIds.add(id);
@@ -198,16 +243,23 @@ function buildTable(
 ): ReportTable {
   const byArm = new Map<string, { arm: ArmKey; cells: CellResult[] }>();
   for (const c of cells) {
-    const arm: ArmKey = { scenario: c.key.scenario, embedding: c.key.embedding, recalibration: c.key.recalibration };
-    const k = JSON.stringify([arm.scenario, arm.embedding, arm.recalibration]);
+    const arm: ArmKey = {
+      scenario: c.key.scenario,
+      model: c.key.model,
+      embedding: c.key.embedding,
+      recalibration: c.key.recalibration,
+    };
+    const k = armKeyString(arm);
     const entry = byArm.get(k) ?? { arm, cells: [] };
     entry.cells.push(c);
     byArm.set(k, entry);
   }
   const recalOrder: Recalibration[] = ["none", "intercept", "logistic"];
+  const modelOrder: ModelKind[] = ["cnn", "logistic"];
   const armEntries = [...byArm.values()].sort(
     (a, b) =>
       scenarioOrder.indexOf(a.arm.scenario) - scenarioOrder.indexOf(b.arm.scenario) ||
+      modelOrder.indexOf(a.arm.model) - modelOrder.indexOf(b.arm.model) ||
       recalOrder.indexOf(a.arm.recalibration) - recalOrder.indexOf(b.arm.recalibration) ||
       embeddingOrder.indexOf(a.arm.embedding) - embeddingOrder.indexOf(b.arm.embedding),
   );
@@ -227,12 +279,28 @@ function buildTable(
     return { arm, results };
   });
 
-  // Paired tests, one family per seed.
-  const isRef = (a: ArmKey) => a.scenario === settings.referenceScenario && a.recalibration === "none";
+  // Paired tests. A family (for the Holm adjustment) is one seed and one recalibration setting:
+  // recalibrated arms are the same models again, so counting them in the family of the originals
+  // would only double the penalty for the same question.
+  // The reference is the reference scenario's CNN (the model under study) without recalibration;
+  // when only the logistic model ran that scenario, its logistic arm.
+  const refModel: ModelKind = perArm.some(
+    (a) => a.arm.scenario === settings.referenceScenario && a.arm.model === "cnn",
+  )
+    ? "cnn"
+    : "logistic";
+  const isRef = (a: ArmKey) =>
+    a.scenario === settings.referenceScenario && a.model === refModel && a.recalibration === "none";
   const refEmbeddings = perArm.filter((a) => isRef(a.arm)).map((a) => a.arm.embedding);
   const seedsAll = [...new Set(perArm.flatMap((a) => a.results.map((r) => r.seed)))].sort((a, b) => a - b);
   for (const seed of seedsAll) {
-    const family: { result: SeedResult; refEmbedding: string; diff: number; p: number }[] = [];
+    const family: {
+      result: SeedResult;
+      recal: Recalibration;
+      refEmbedding: string;
+      diff: number;
+      p: number;
+    }[] = [];
     for (const { arm, results } of perArm) {
       const result = results.find((r) => r.seed === seed);
       if (!result || isRef(arm)) continue;
@@ -241,7 +309,12 @@ function buildTable(
         result.comparisonNote = `no ${settings.referenceScenario} arm in this table`;
         continue;
       }
-      const refArm: ArmKey = { scenario: settings.referenceScenario, embedding: refEmbedding, recalibration: "none" };
+      const refArm: ArmKey = {
+        scenario: settings.referenceScenario,
+        model: refModel,
+        embedding: refEmbedding,
+        recalibration: "none",
+      };
       const a = predictions.get(predictionKey(id, arm, seed));
       const b = predictions.get(predictionKey(id, refArm, seed));
       if (!a || !b) {
@@ -255,31 +328,35 @@ function buildTable(
         continue;
       }
       const t = pairedDelong(a.labels, a.scores, b.scores);
-      family.push({ result, refEmbedding, diff: t.diff, p: t.p });
+      family.push({ result, recal: arm.recalibration, refEmbedding, diff: t.diff, p: t.p });
     }
-    const adjusted = adjustPValues(
-      family.map((f) => f.p),
-      settings.adjustment,
-    );
-    family.forEach((f, i) => {
-      f.result.comparison = {
-        referenceEmbedding: f.refEmbedding,
-        diff: f.diff,
-        p: f.p,
-        pAdjusted: adjusted[i],
-        significant: adjusted[i] < settings.alpha,
-      };
-    });
+    for (const recal of new Set(family.map((f) => f.recal))) {
+      const members = family.filter((f) => f.recal === recal);
+      const adjusted = adjustPValues(
+        members.map((f) => f.p),
+        settings.adjustment,
+      );
+      members.forEach((f, i) => {
+        f.result.comparison = {
+          referenceEmbedding: f.refEmbedding,
+          diff: f.diff,
+          p: f.p,
+          pAdjusted: adjusted[i],
+          significant: adjusted[i] < settings.alpha,
+        };
+      });
+    }
   }
 
   const arms = perArm.map(({ arm, results }) => armResult(arm, results, isRef(arm)));
   const rows: TableRow[] = [];
   for (const a of arms) {
-    if (!rows.some((r) => r.scenario === a.arm.scenario && r.recalibration === a.arm.recalibration)) {
+    if (!rows.some((r) => sameRow(r, a.arm))) {
       rows.push({
         scenario: a.arm.scenario,
+        model: a.arm.model,
         recalibration: a.arm.recalibration,
-        label: rowLabel(a.arm.scenario, a.arm.recalibration),
+        label: rowLabel(a.arm),
         isReference: a.isReference,
       });
     }
@@ -308,11 +385,13 @@ function seedResult(c: CellResult): {
   positive: string | null;
 } {
   const p = c.predictions;
-  const isBinary = p ? p.classes.length === 2 && p.scores.length === p.labels.length : !c.metrics?.perClassAuroc;
-  const preds = p && isBinary ? { labels: p.labels, scores: p.scores } : null;
+  const isBinary = p ? p.classes.length === 2 : !c.metrics?.perClassAuroc;
+  // A test set with one class has no AUROC: keep the stored metrics, but no CI, test or curve.
+  const preds = p && isBinary && hasBothClasses(p.labels) ? binaryScores(p.labels, p.scores) : null;
   let auroc = c.metrics?.auroc;
   if (auroc === undefined && p) {
-    auroc = preds ? binaryAuroc(preds) : multiclassAuroc(p.labels, p.scores, p.classes.length);
+    if (preds) auroc = binaryAuroc(preds);
+    else if (!isBinary) auroc = multiclassAuroc(p.labels, p.scores, p.classes.length);
   }
   let ci: [number, number] | null = null;
   let ciMethod: SeedResult["ciMethod"] = null;
@@ -343,8 +422,15 @@ function seedResult(c: CellResult): {
   };
 }
 
+/** Binary scores as P(class 1): N values, or the second column of N x 2 rows (both are stored). */
+function binaryScores(labels: number[], scores: number[]): BinaryPredictions | null {
+  if (scores.length === labels.length) return { labels, scores };
+  if (scores.length === 2 * labels.length) return { labels, scores: labels.map((_, i) => scores[2 * i + 1]) };
+  return null;
+}
+
 function armResult(arm: ArmKey, seeds: SeedResult[], isReference: boolean): ArmResult {
-  const values = seeds.map((s) => s.auroc);
+  const spread = seedSpread(seeds.map((s) => s.auroc));
   const withCi = seeds.filter((s) => s.ci !== null);
   const tested = seeds.filter((s) => s.comparison !== null);
   const sig = tested.filter((s) => s.comparison?.significant);
@@ -361,8 +447,8 @@ function armResult(arm: ArmKey, seeds: SeedResult[], isReference: boolean): ArmR
     arm,
     isReference,
     seeds,
-    mean: mean(values),
-    sd: values.length > 1 ? sampleSd(values) : null,
+    mean: spread.mean,
+    sd: spread.sd,
     ci: withCi.length > 0 ? [mean(withCi.map((s) => s.ci![0])), mean(withCi.map((s) => s.ci![1]))] : null,
     mark,
     testedSeeds: tested.length,
@@ -381,6 +467,7 @@ function failedCell(c: CellResult, reason: FailedCell["reason"]): FailedCell {
   const k = c.key;
   return {
     scenario: k.scenario,
+    model: k.model,
     embedding: k.embedding,
     source: k.source ?? null,
     target: k.target,
@@ -397,11 +484,6 @@ function sameLabels(a: readonly number[], b: readonly number[]): boolean {
 
 export function mean(xs: readonly number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
-}
-
-export function sampleSd(xs: readonly number[]): number {
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
 function range(xs: (number | null)[]): [number, number] | null {

@@ -1,7 +1,7 @@
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { type Aggregation, compareSizes, type ReportTable, sizeLabel, slug } from "./aggregate.js";
+import { type Aggregation, compareSizes, type ReportTable, rowLabel, sizeLabel, slug } from "./aggregate.js";
 import { calibrationCurves, learningCurve, rocCurves, round } from "./curves.js";
 import type { ReportSettings } from "./settings.js";
 
@@ -38,7 +38,13 @@ const CONFIG = {
   font: CHART_FONT,
   background: "white",
   view: { stroke: "#d0d4da" },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, gridColor: "#eceef1", domainColor: "#8a919c" },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 600,
+    gridColor: "#eceef1",
+    domainColor: "#8a919c",
+  },
   header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: 600, titleFontWeight: 400 },
   legend: { labelFontSize: 11, titleFontSize: 12, orient: "bottom", direction: "horizontal", columns: 4 },
   title: { fontSize: 14, fontWeight: 600, anchor: "start", offset: 12 },
@@ -64,7 +70,11 @@ export function chartSpecs(agg: Aggregation, settings: ReportSettings): ChartSpe
     const base = slug(group.label);
     const tables = group.tables;
     const sizes = tables.map((t) => sizeLabel(t.key.targetSize));
-    const rows = unique(tables.flatMap((t) => t.rows.map((r) => r.label)));
+    // Recalibration is monotone (same AUROC, same ROC), so recalibrated rows appear only in the
+    // tables and the calibration plot, not as duplicate bars and lines.
+    const rows = unique(
+      tables.flatMap((t) => t.rows.filter((r) => r.recalibration === "none").map((r) => r.label)),
+    );
     const embeddings = unique(tables.flatMap((t) => t.embeddings));
     out.push(barsChart(base, group.label, tables, sizes, rows, embeddings));
     const roc = tables.flatMap((t) => rocCurves(t, agg, settings));
@@ -77,7 +87,22 @@ export function chartSpecs(agg: Aggregation, settings: ReportSettings): ChartSpe
     const cal = calibrationCurves(calTable, agg, settings);
     if (cal.length > 0) {
       const hasRecal = calTable.arms.some((a) => a.arm.recalibration !== "none");
-      out.push(calibrationChart(base, group.label, cal, sizeLabel(calTable.key.targetSize), hasRecal, settings));
+      const panels = unique(
+        calTable.arms
+          .filter((a) => a.arm.recalibration === "none")
+          .map((a) => `${rowLabel(a.arm)} · ${a.arm.embedding}`),
+      );
+      out.push(
+        calibrationChart(
+          base,
+          group.label,
+          cal,
+          panels,
+          sizeLabel(calTable.key.targetSize),
+          hasRecal,
+          settings,
+        ),
+      );
     }
   }
   return out;
@@ -92,38 +117,48 @@ function barsChart(
   embeddings: string[],
 ): ChartSpec {
   const values = tables.flatMap((t) =>
-    t.arms.map((a) => {
-      const row = t.rows.find((r) => r.scenario === a.arm.scenario && r.recalibration === a.arm.recalibration);
-      return {
-        size: sizeLabel(t.key.targetSize),
-        row: row?.label ?? a.arm.scenario,
-        embedding: a.arm.embedding,
-        mean: round(a.mean),
-        lo: round(a.ci?.[0] ?? a.mean),
-        hi: round(a.ci?.[1] ?? a.mean),
-      };
-    }),
+    t.arms
+      .filter((a) => a.arm.recalibration === "none")
+      .map((a) => {
+        return {
+          size: sizeLabel(t.key.targetSize),
+          row: rowLabel(a.arm),
+          embedding: a.arm.embedding,
+          mean: round(a.mean),
+          lo: round(a.ci?.[0] ?? a.mean),
+          hi: round(a.ci?.[1] ?? a.mean),
+        };
+      }),
   );
   const low = Math.min(0.5, ...values.map((v) => v.lo));
   const domain = [Math.floor(low * 20) / 20, 1];
-  const x = { field: "row", type: "nominal", sort: rows, title: null, axis: { labelAngle: 0, labelLimit: 140 } };
+  const x = {
+    field: "row",
+    type: "nominal",
+    sort: rows,
+    title: null,
+    axis: rows.some((r) => r.length > 12)
+      ? { labelAngle: -30, labelAlign: "right", labelLimit: 180 }
+      : { labelAngle: 0, labelLimit: 140 },
+  };
   const xOffset = { field: "embedding", sort: embeddings };
-  const width = Math.max(140, rows.length * (embeddings.length * 16 + 24));
   return {
     id: `${base}-auroc-bars`,
     kind: "bars",
     group,
     title: `AUROC with 95% CI — ${group}`,
     caption:
-      "Bars rise from 0.5 (chance). Whiskers: 95% DeLong CI (mean of per-seed bounds when there are several seeds). One panel per target training size.",
+      "Bars rise from 0.5 (chance). Whiskers: 95% DeLong CI (mean of per-seed bounds when there are several seeds). One panel per target training size. Recalibrated arms are not repeated here: recalibration does not change AUROC.",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
       title: `AUROC with 95% CI — ${group}`,
       data: { values },
       facet: { field: "size", type: "ordinal", sort: sizes, title: "Target training size" },
       columns: 3,
+      // Each size panel shows only the scenarios run at that size (source-only runs at "all").
+      resolve: { scale: { x: "independent", xOffset: "independent" } },
       spec: {
-        width,
+        width: 260,
         height: 220,
         layer: [
           {
@@ -184,8 +219,18 @@ function rocChart(
           {
             mark: { type: "line", strokeWidth: 1.6, interpolate: "linear" },
             encoding: {
-              x: { field: "fpr", type: "quantitative", title: "False-positive rate", scale: { domain: [0, 1] } },
-              y: { field: "tpr", type: "quantitative", title: "True-positive rate", scale: { domain: [0, 1] } },
+              x: {
+                field: "fpr",
+                type: "quantitative",
+                title: "False-positive rate",
+                scale: { domain: [0, 1] },
+              },
+              y: {
+                field: "tpr",
+                type: "quantitative",
+                title: "True-positive rate",
+                scale: { domain: [0, 1] },
+              },
               color: { field: "embedding", type: "nominal", sort: embeddings, title: "Embedding" },
               strokeDash: { field: "row", type: "nominal", sort: rows, title: "Scenario" },
               detail: { field: "arm" },
@@ -206,7 +251,8 @@ function learningChart(
   rows: string[],
   embeddings: string[],
 ): ChartSpec {
-  const color = { field: "row", type: "nominal", sort: rows, title: "Scenario" };
+  // Scenarios get their own palette: the embedding colours (bars, ROC) must not be read as scenarios.
+  const color = { field: "row", type: "nominal", sort: rows, title: "Scenario", scale: { scheme: "dark2" } };
   const x = {
     field: "size",
     type: "quantitative",
@@ -231,10 +277,7 @@ function learningChart(
         width: 240,
         height: 200,
         layer: [
-          {
-            mark: { type: "area", opacity: 0.15 },
-            encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
-          },
+          // The line layer first: the shared legend takes its symbols from it (not the faint band).
           {
             mark: { type: "line", point: true, strokeWidth: 1.8 },
             encoding: {
@@ -242,6 +285,10 @@ function learningChart(
               y: { field: "mean", type: "quantitative", title: "AUROC", scale: { zero: false } },
               color,
             },
+          },
+          {
+            mark: { type: "area", opacity: 0.15 },
+            encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
           },
         ],
       },
@@ -254,6 +301,7 @@ function calibrationChart(
   base: string,
   group: string,
   values: { scenario: string; embedding: string }[],
+  panelOrder: string[],
   size: string,
   hasRecal: boolean,
   settings: ReportSettings,
@@ -270,7 +318,7 @@ function calibrationChart(
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
       title,
       data: { values: panels },
-      facet: { field: "panel", type: "nominal", title: null },
+      facet: { field: "panel", type: "nominal", sort: panelOrder, title: null },
       columns: 4,
       spec: {
         width: 170,
@@ -289,7 +337,12 @@ function calibrationChart(
                 title: "Mean predicted probability",
                 scale: { domain: [0, 1] },
               },
-              y: { field: "observed", type: "quantitative", title: "Observed rate", scale: { domain: [0, 1] } },
+              y: {
+                field: "observed",
+                type: "quantitative",
+                title: "Observed rate",
+                scale: { domain: [0, 1] },
+              },
               color: {
                 field: "recalibration",
                 type: "nominal",
@@ -316,14 +369,21 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Rasterise an SVG to PNG at 2x, with system fonts (resvg has no fonts of its own). */
-export function svgToPng(svg: string, scale = 2): Uint8Array {
-  const resvg = new Resvg(svg, {
+/** Rasterise an SVG at `scale`x, with system fonts (resvg has no fonts of its own). */
+export function rasterizeSvg(
+  svg: string,
+  scale = 2,
+): { png: Uint8Array; width: number; height: number; pixels: Uint8Array } {
+  const image = new Resvg(svg, {
     font: { loadSystemFonts: true, defaultFontFamily: PNG_FONT, sansSerifFamily: PNG_FONT },
     fitTo: { mode: "zoom", value: scale },
     background: "white",
-  });
-  return resvg.render().asPng();
+  }).render();
+  return { png: image.asPng(), width: image.width, height: image.height, pixels: image.pixels };
+}
+
+export function svgToPng(svg: string, scale = 2): Uint8Array {
+  return rasterizeSvg(svg, scale).png;
 }
 
 export async function renderCharts(specs: readonly ChartSpec[]): Promise<RenderedChart[]> {

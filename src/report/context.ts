@@ -30,6 +30,9 @@ export interface ProvenanceView {
   embeddings: EmbeddingProvenance[];
   cells: { total: number; ok: number; failed: number };
   createdAt: string | null;
+  /** Node.js version the experiment ran on. */
+  node: string | null;
+  specFile: string | null;
   /** The spec as YAML, secrets redacted; null when the store has none. */
   specYaml: string | null;
 }
@@ -55,13 +58,18 @@ export async function buildContext(
       resultsFile: basename(store.file),
       codeVersions: p.codeVersion ? [p.codeVersion] : [...new Set(store.cells.map((c) => c.codeVersion))],
       seeds: p.seeds ?? [...new Set(store.cells.map((c) => c.key.seed))].sort((a, b) => a - b),
-      embeddings: p.embeddings ?? embeddingNames.map((name) => ({ name, id: "(not recorded)" })),
+      embeddings: embeddingNames.map((name) => ({
+        name,
+        id: p.embeddingProviders?.[name] ?? "(not recorded)",
+      })),
       cells: {
         total: store.cells.length,
         ok: store.cells.length - agg.failures.length,
         failed: agg.failures.length,
       },
-      createdAt: p.createdAt ?? null,
+      createdAt: p.writtenAt ?? null,
+      node: p.node ?? null,
+      specFile: p.specFile ?? null,
       specYaml: p.spec === undefined ? null : stringify(redactSecrets(p.spec)),
     },
   };

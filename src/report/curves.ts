@@ -7,12 +7,11 @@ import {
   predictionKey,
   type ReportTable,
   rowLabel,
-  sampleSd,
   sizeLabel,
   type TargetSize,
 } from "./aggregate.js";
 import type { ReportSettings } from "./settings.js";
-import { reliability, roc } from "./stats.js";
+import { reliability, roc, seedSpread } from "./stats.js";
 
 /**
  * Chart data derived from predictions. Everything returned here is an aggregate: ROC curves are
@@ -60,12 +59,16 @@ export interface LearningPoint {
   seeds: number;
 }
 
-/** Vertically averaged ROC curves, one per arm of the table (binary tables only). */
+/**
+ * Vertically averaged ROC curves, one per arm of the table (binary tables only). Recalibrated arms
+ * are left out: recalibration is monotone, so their curve is the arm's own.
+ */
 export function rocCurves(table: ReportTable, agg: Aggregation, settings: ReportSettings): RocPoint[] {
   if (!table.binary) return [];
   const grid = Array.from({ length: settings.rocGridPoints }, (_, i) => i / (settings.rocGridPoints - 1));
   const out: RocPoint[] = [];
   for (const a of table.arms) {
+    if (a.arm.recalibration !== "none") continue; // same ranking, same curve as the arm it recalibrates
     const curves = a.seeds
       .map((s) => agg.predictions.get(predictionKey(table.id, a.arm, s.seed)))
       .filter((p) => p !== undefined)
@@ -73,7 +76,12 @@ export function rocCurves(table: ReportTable, agg: Aggregation, settings: Report
     if (curves.length === 0) continue;
     grid.forEach((f, i) => {
       const tpr = i === 0 ? 0 : mean(curves.map((c) => interpolateTpr(c.fpr, c.tpr, f)));
-      out.push({ ...armFields(a.arm), size: sizeLabel(table.key.targetSize), fpr: round(f), tpr: round(tpr) });
+      out.push({
+        ...armFields(a.arm),
+        size: sizeLabel(table.key.targetSize),
+        fpr: round(f),
+        tpr: round(tpr),
+      });
     });
   }
   return out;
@@ -132,12 +140,17 @@ export function calibrationCurves(
 export function learningCurve(tables: readonly ReportTable[]): LearningPoint[] {
   const out: LearningPoint[] = [];
   for (const t of [...tables].sort((a, b) => compareSizes(a.key.targetSize, b.key.targetSize))) {
+    // One x per table, so every arm of a size sits on the same vertical (arms that train on no
+    // target data, e.g. source-only, must not drag "all" to 0).
+    const x = sizeX(
+      t.key.targetSize,
+      t.arms.flatMap((a) => a.seeds.map((s) => s.nTrain)),
+    );
+    if (x === null) continue;
     for (const a of t.arms) {
-      const x = sizeX(t.key.targetSize, a.seeds.map((s) => s.nTrain));
-      if (x === null) continue;
+      if (a.arm.recalibration !== "none") continue; // recalibration does not change AUROC
       const values = a.seeds.map((s) => s.auroc);
-      const m = mean(values);
-      const sd = values.length > 1 ? sampleSd(values) : null;
+      const { mean: m, sd } = seedSpread(values);
       out.push({
         ...armFields(a.arm),
         size: x,
@@ -155,15 +168,16 @@ export function learningCurve(tables: readonly ReportTable[]): LearningPoint[] {
 
 function sizeX(size: TargetSize, nTrain: (number | null)[]): number | null {
   if (size !== "all") return size;
-  const known = nTrain.filter((n): n is number => n !== null);
+  const known = nTrain.filter((n): n is number => n !== null && n > 0);
   return known.length > 0 ? Math.round(mean(known)) : null;
 }
 
 function armFields(arm: ArmKey): { arm: string; scenario: string; row: string; embedding: string } {
   return {
     arm: armLabel(arm),
-    scenario: arm.scenario,
-    row: rowLabel(arm.scenario, arm.recalibration),
+    // Scenario with the model kind (calibration panels), without recalibration (the colour there).
+    scenario: rowLabel({ ...arm, recalibration: "none" }),
+    row: rowLabel(arm),
     embedding: arm.embedding,
   };
 }

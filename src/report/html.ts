@@ -1,7 +1,7 @@
 import type { FailedCell } from "./aggregate.js";
 import { directionGroups, type RenderedChart } from "./charts.js";
 import type { ReportContext } from "./context.js";
-import type { TableView } from "./tables.js";
+import { legendLines, type TableView } from "./tables.js";
 
 /**
  * The report as ONE self-contained HTML file: inline CSS, charts as inline SVG, no scripts, no
@@ -16,8 +16,8 @@ export function renderHtml(ctx: ReportContext): string {
     `<header><h1>${esc(settings.title)}</h1>`,
     `<p class="meta">Generated ${esc(p.generatedAt.replace("T", " ").slice(0, 16))} UTC from <code>${esc(p.resultsFile)}</code> · ${p.cells.ok} result cells${p.cells.failed > 0 ? `, <strong>${p.cells.failed} failed</strong>` : ""} · seeds ${esc(p.seeds.join(", "))}</p></header>`,
     nav(groups.map((g) => g.label)),
-    howToRead(ctx),
     `<section id="results"><h2>Results</h2>`,
+    howToRead(ctx),
     ...groups.map((g, gi) =>
       [
         `<section class="group" id="group-${gi + 1}"><h3>${esc(g.label)}</h3>`,
@@ -56,7 +56,6 @@ ${body}
 
 function nav(groups: string[]): string {
   const items = [
-    ["#how-to-read", "How to read this"],
     ["#results", "Results"],
     ...groups.map((g, i) => [`#group-${i + 1}`, g]),
     ["#figures", "Figures"],
@@ -68,19 +67,31 @@ function nav(groups: string[]): string {
 
 function howToRead(ctx: ReportContext): string {
   const s = ctx.settings;
-  return `<section id="how-to-read" class="note"><h2>How to read this</h2>
-<ul>
-<li>Each table is one prediction task, one transfer direction (<em>source → target</em>: the model learned at the source is evaluated at the target) and one amount of target training data. Rows are scenarios, columns are embeddings; every arm is tested on the same target test set.</li>
-<li>A cell reads <strong>AUROC [95% CI]</strong>. With one seed the interval is DeLong's; with several seeds the value is the mean AUROC over seeds, the interval the mean of the per-seed DeLong bounds (test-set uncertainty of a single run) and <em>sd</em> the spread across seeds (training variability). Hover a cell for the difference to <em>${esc(s.referenceScenario)}</em> and its p-values.</li>
-<li><strong>${esc(s.referenceScenario)}</strong> (shaded row, “ref”) is the model trained on the target site alone: the number any transfer has to beat. <span class="sym up">▲</span>/<span class="sym down">▼</span> mark arms significantly better/worse than it (paired DeLong, ${s.adjustment === "holm" ? "Holm-adjusted within each table" : "unadjusted"}, p&nbsp;&lt;&nbsp;${s.alpha}, in every seed); <span class="sym partial">◇&nbsp;k/n</span> means only in some seeds. No mark means the data cannot tell the arm from ${esc(s.referenceScenario)}: overlapping intervals are not a win.</li>
-<li><strong>${esc(s.baselineEmbedding)}</strong>, when present, is the baseline embedding: codes match only when identical, no language model.</li>
-<li>Counts of people below ${s.smallCellThreshold} are shown as “&lt;${s.smallCellThreshold}”. The report holds aggregate numbers only: no encounter ids, no individual predictions.</li>
-</ul></section>`;
+  const lines = legendLines(s, {
+    hasLogistic: ctx.agg.tables.some((t) => t.rows.some((r) => r.model === "logistic")),
+    hasBaseline: ctx.agg.tables.some((t) => t.embeddings.includes(s.baselineEmbedding)),
+  });
+  lines.push(
+    `Each table is one task, one direction (source → target: the model learned at the source is evaluated at the target) and one amount of target training data. Hover a cell for its difference to ${s.referenceScenario} and the p-values. Counts of people below ${s.smallCellThreshold} show as “<${s.smallCellThreshold}”; the report holds aggregate numbers only.`,
+  );
+  return `<aside id="how-to-read" class="note" aria-label="How to read this"><h3>How to read this</h3>
+<ul>${lines.map((l) => `<li>${symbols(esc(l))}</li>`).join("")}</ul></aside>`;
+}
+
+/** Colour the marks in already-escaped text (the symbol carries the meaning; colour only helps). */
+function symbols(html: string): string {
+  return html
+    .replace(/▲/g, '<span class="sym up">▲</span>')
+    .replace(/▼/g, '<span class="sym down">▼</span>')
+    .replace(/◇ k\/n/g, '<span class="sym partial">◇&nbsp;k/n</span>');
 }
 
 function tableHtml(t: TableView): string {
   const head = `<tr><th scope="col" class="rowhead">Scenario</th>${t.columns
-    .map((c) => `<th scope="col">${esc(c.name)}${c.isBaseline ? ' <span class="badge">baseline</span>' : ""}</th>`)
+    .map(
+      (c) =>
+        `<th scope="col">${esc(c.name)}${c.isBaseline ? ' <span class="badge">baseline</span>' : ""}</th>`,
+    )
     .join("")}</tr>`;
   const rows = t.rows
     .map((r) => {
@@ -129,23 +140,22 @@ function sitesHtml(ctx: ReportContext): string {
   if (!v) {
     return `<section id="data"><h2>Data</h2><p>No per-site summary in this results store (provenance.json has no <code>sites</code>).</p></section>`;
   }
-  const head = `<tr><th scope="col" class="rowhead">Site</th><th scope="col">Role</th><th scope="col">Encounters</th>${v.classes
+  const head = `<tr><th scope="col" class="rowhead">Site</th><th scope="col">Encounters</th><th scope="col">Training pool</th><th scope="col">Test set</th>${v.classes
     .map((c) => `<th scope="col">${esc(c)}</th>`)
-    .join(
-      "",
-    )}<th scope="col">Concepts</th><th scope="col">Vocabulary</th><th scope="col">Tokens / encounter</th></tr>`;
+    .join("")}<th scope="col">Vocabulary</th></tr>`;
   const rows = v.rows
-    .map(
-      (r) =>
-        `<tr><th scope="row" class="rowhead">${esc(r.name)}</th><td>${esc(r.role)}</td><td class="num">${esc(r.encounters)}</td>${r.classCounts
-          .map((c) => `<td class="num">${esc(c)}</td>`)
-          .join(
-            "",
-          )}<td class="num">${esc(r.concepts)}</td><td class="num">${esc(r.vocabularySize)}</td><td class="num">${esc(r.meanTokensPerEncounter)}</td></tr>`,
+    .map((r) =>
+      [
+        `<tr><th scope="row" class="rowhead">${esc(r.name)}</th>`,
+        ...[r.encounters, r.pool, r.test, ...r.classCounts, r.vocabularySize].map(
+          (x) => `<td class="num">${esc(x)}</td>`,
+        ),
+        "</tr>",
+      ].join(""),
     )
     .join("\n");
   return `<section id="data"><h2>Data</h2>
-<p>Encounters per site and per outcome class. Counts below ${th} are shown as “&lt;${th}”; where one class alone would be hidden, a second is hidden too (“suppressed”) so it cannot be recovered from the total.</p>
+<p>Encounters per site (training pool and held-out test set) and per outcome class. Counts below ${th} are shown as “&lt;${th}”; where one class alone would be hidden, a second is hidden too (“suppressed”) so it cannot be recovered from the total.</p>
 <div class="scroll"><table class="plain"><thead>${head}</thead><tbody>
 ${rows}
 </tbody></table></div></section>`;
@@ -156,7 +166,7 @@ function failuresHtml(failures: FailedCell[]): string {
   const rows = failures
     .map(
       (f) =>
-        `<tr><td>${esc(f.task)}</td><td>${esc(f.source ?? "—")} → ${esc(f.target)}</td><td>${esc(String(f.targetSize))}</td><td>${esc(f.scenario)}</td><td>${esc(f.embedding)}</td><td class="num">${f.seed}</td><td>${esc(f.reason)}</td></tr>`,
+        `<tr><td>${esc(f.task)}</td><td>${esc(f.source ?? "—")} → ${esc(f.target)}</td><td>${esc(String(f.targetSize))}</td><td>${esc(f.scenario)}${f.model === "logistic" ? " (logistic)" : ""}</td><td>${esc(f.embedding)}</td><td class="num">${f.seed}</td><td>${esc(f.reason)}</td></tr>`,
     )
     .join("\n");
   return `<section id="failures"><h2>Failed cells</h2>
@@ -171,20 +181,19 @@ function provenanceHtml(ctx: ReportContext): string {
   const s = ctx.settings;
   const emb = p.embeddings
     .map(
-      (e) =>
-        `<tr><th scope="row" class="rowhead">${esc(e.name)}</th><td><code>${esc(e.id)}</code></td><td class="num">${e.dim ?? ""}</td></tr>`,
+      (e) => `<tr><th scope="row" class="rowhead">${esc(e.name)}</th><td><code>${esc(e.id)}</code></td></tr>`,
     )
     .join("");
   return `<section id="provenance"><h2>Provenance</h2>
 <dl>
-<dt>Results</dt><dd><code>${esc(p.resultsFile)}</code>: ${p.cells.total} cells (${p.cells.ok} ok, ${p.cells.failed} failed)${p.createdAt ? `, run started ${esc(p.createdAt)}` : ""}</dd>
-<dt>Code version (results)</dt><dd><code>${esc(p.codeVersions.join(", "))}</code></dd>
+${p.specFile ? `<dt>Spec file</dt><dd><code>${esc(p.specFile)}</code></dd>` : ""}<dt>Results</dt><dd><code>${esc(p.resultsFile)}</code>: ${p.cells.total} cells (${p.cells.ok} ok, ${p.cells.failed} failed)${p.createdAt ? `, run started ${esc(p.createdAt)}` : ""}</dd>
+<dt>Code version (results)</dt><dd><code>${esc(p.codeVersions.join(", "))}</code></dd>${p.node ? `<dt>Node.js</dt><dd><code>${esc(p.node)}</code></dd>` : ""}
 <dt>Code version (report)</dt><dd><code>${esc(p.reportCodeVersion)}</code></dd>
 <dt>Seeds</dt><dd>${esc(p.seeds.join(", "))}</dd>
-<dt>Statistics</dt><dd>AUROC CI: DeLong 95% (stored CI where predictions are absent). Tests: paired DeLong vs <em>${esc(s.referenceScenario)}</em>, ${s.adjustment === "holm" ? "Holm-adjusted per table and seed" : "unadjusted"}, α = ${s.alpha}. ROC curves: vertical average over seeds on a ${s.rocGridPoints}-point grid. Calibration: ${s.calibrationBins} bins, predictions pooled over seeds.</dd>
+<dt>Statistics</dt><dd>AUROC CI: DeLong 95% (stored CI where predictions are absent). Tests: paired DeLong vs <em>${esc(s.referenceScenario)}</em>, ${s.adjustment === "holm" ? "Holm-adjusted per table, seed and recalibration setting" : "unadjusted"}, α = ${s.alpha}. ROC curves: vertical average over seeds on a ${s.rocGridPoints}-point grid. Calibration: ${s.calibrationBins} bins, predictions pooled over seeds.</dd>
 </dl>
 <h3>Embeddings</h3>
-<div class="scroll"><table class="plain"><thead><tr><th>Name</th><th>Provider id</th><th>Dim</th></tr></thead><tbody>${emb}</tbody></table></div>
+<div class="scroll"><table class="plain"><thead><tr><th>Name</th><th>Provider id</th></tr></thead><tbody>${emb}</tbody></table></div>
 <h3>Experiment spec</h3>
 ${p.specYaml ? `<pre class="spec">${esc(p.specYaml)}</pre>` : "<p>No spec stored with the results.</p>"}
 </section>`;
@@ -213,19 +222,20 @@ h4{font-size:1rem;margin:20px 0 2px}
 nav ul{list-style:none;padding:0;margin:0 0 8px;display:flex;flex-wrap:wrap;gap:6px 14px;font-size:.92rem}
 nav a{color:var(--accent);text-decoration:none}
 nav a:hover{text-decoration:underline}
-.note{background:var(--soft);border-left:4px solid var(--accent);padding:4px 20px 8px;margin-top:20px}
-.note h2{border:0;margin:12px 0 4px;font-size:1.1rem}
-.note ul{margin:6px 0;padding-left:20px}
-.note li{margin:4px 0}
+.note{background:var(--soft);border-left:4px solid var(--accent);padding:2px 18px 6px;margin:14px 0 8px;font-size:.9rem}
+.note h3{margin:10px 0 2px;font-size:.95rem;color:var(--ink)}
+.note ul{margin:4px 0;padding-left:18px}
+.note li{margin:3px 0}
 .sub{color:var(--muted);margin:0 0 8px;font-size:.92rem}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
-table.results{min-width:60%}
+table.results{width:100%;table-layout:fixed}
+table.results th.rowhead{width:260px}
 table.results th,table.results td{padding:8px 14px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 table.results thead th{border-bottom:2px solid var(--ink);font-weight:600;white-space:nowrap}
 table.results tr.ref{background:var(--ref)}
 table.results tr.ref .rowhead::after{content:" ref";font-size:.72rem;font-weight:600;color:var(--accent);vertical-align:super}
-.rowhead{font-weight:600;white-space:nowrap}
+.rowhead{font-weight:600}
 td.cell{white-space:nowrap}
 td.cell .v{font-weight:600;font-size:1.02rem}
 td.cell .ci{color:var(--ink)}

@@ -60,7 +60,12 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, file: string, row?: number): z.infer<S> {
+function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  file: string,
+  row?: number,
+): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];

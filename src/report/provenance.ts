@@ -6,40 +6,39 @@ import { z } from "zod";
  * Only aggregate counts belong here. Unknown keys are dropped on parsing, so nothing the report does
  * not know how to show (and vet) can reach it.
  */
+
+/** One site as the experiment runner summarises it (src/experiment/prepare.ts SiteSummary). */
 export const SiteSummary = z.object({
-  name: z.string().min(1),
-  /** Free-text role, e.g. "source", "target". */
-  role: z.string().optional(),
-  /** Number of encounters (patients/visits) at the site. */
-  encounters: z.number().int().nonnegative(),
-  /** Encounters per outcome class, e.g. { influenza: 120, other: 880 }. */
-  classCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
-  /** Distinct concepts (codes) observed at the site. */
-  concepts: z.number().int().nonnegative().optional(),
+  site: z.string().min(1),
+  /** Encounters available for training/validation. */
+  poolEncounters: z.number().int().nonnegative(),
+  /** Held-out test encounters. */
+  testEncounters: z.number().int().nonnegative(),
   /** Distinct tokens (concept x value) in the site's vocabulary. */
   vocabularySize: z.number().int().nonnegative().optional(),
-  /** Mean tokens per encounter. */
-  meanTokensPerEncounter: z.number().nonnegative().optional(),
+  /** Encounters per outcome class (pool + test). */
+  classCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 export type SiteSummary = z.infer<typeof SiteSummary>;
 
-export const EmbeddingProvenance = z.object({
-  /** Name the spec uses (the table's column), e.g. "bert". */
-  name: z.string().min(1),
-  /** Provider id (model, version, settings hash), from providerId(info). */
-  id: z.string().min(1),
-  dim: z.number().int().positive().optional(),
-});
-export type EmbeddingProvenance = z.infer<typeof EmbeddingProvenance>;
+/** An embedding as the report lists it: the spec's name and the provider id (model, version, settings). */
+export interface EmbeddingProvenance {
+  name: string;
+  id: string;
+}
 
 export const Provenance = z.object({
-  createdAt: z.string().optional(),
+  writtenAt: z.string().optional(),
   codeVersion: z.string().optional(),
+  node: z.string().optional(),
   seeds: z.array(z.number().int()).optional(),
-  embeddings: z.array(EmbeddingProvenance).optional(),
+  classes: z.array(z.string()).optional(),
+  /** Embedding name -> provider id. */
+  embeddingProviders: z.record(z.string(), z.string()).optional(),
   sites: z.array(SiteSummary).optional(),
   /** The experiment spec as run (shown verbatim, secrets redacted). */
   spec: z.unknown().optional(),
+  specFile: z.string().optional(),
 });
 export type Provenance = z.infer<typeof Provenance>;
 

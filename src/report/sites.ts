@@ -4,13 +4,12 @@ import { suppressCategories, suppressCount } from "./suppress.js";
 /** Per-site data summary for display and export: every count of people goes through suppression. */
 export interface SiteRowView {
   name: string;
-  role: string;
   encounters: string;
+  pool: string;
+  test: string;
   /** Display count per class, in `classes` order ("" when the site has no count for that class). */
   classCounts: string[];
-  concepts: string;
   vocabularySize: string;
-  meanTokensPerEncounter: string;
 }
 
 export interface SitesView {
@@ -19,27 +18,28 @@ export interface SitesView {
 }
 
 export function sitesView(sites: readonly SiteSummary[], threshold: number): SitesView {
-  const classes = [...new Set(sites.flatMap((s) => Object.keys(s.classCounts ?? {})))].sort();
+  const classes = [...new Set(sites.flatMap((s) => Object.keys(s.classCounts ?? {})))];
   return {
     classes,
     rows: sites.map((s) => {
+      // Pool and test add up to the shown total, as the classes do: both sets get secondary suppression.
+      const [pool, test] = suppressCategories([s.poolEncounters, s.testEncounters], threshold);
       const present = classes.filter((c) => s.classCounts?.[c] !== undefined);
       const shown = suppressCategories(
         present.map((c) => s.classCounts![c]),
         threshold,
       );
       return {
-        name: s.name,
-        role: s.role ?? "",
-        encounters: suppressCount(s.encounters, threshold),
+        name: s.site,
+        encounters: suppressCount(s.poolEncounters + s.testEncounters, threshold),
+        pool,
+        test,
         classCounts: classes.map((c) => {
           const i = present.indexOf(c);
           return i < 0 ? "" : shown[i];
         }),
-        // Concept and vocabulary sizes count codes, not people: no suppression needed.
-        concepts: s.concepts === undefined ? "" : String(s.concepts),
+        // Vocabulary size counts tokens, not people: no suppression needed.
         vocabularySize: s.vocabularySize === undefined ? "" : String(s.vocabularySize),
-        meanTokensPerEncounter: s.meanTokensPerEncounter === undefined ? "" : s.meanTokensPerEncounter.toFixed(1),
       };
     }),
   };

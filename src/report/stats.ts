@@ -1,6 +1,8 @@
+import { meanSd } from "../eval/across-seeds.js";
 import { reliabilityCurve } from "../eval/calibration.js";
 import { delongCI, delongPairedTest } from "../eval/delong.js";
 import { auroc, macroAurocOvr, rocCurve } from "../eval/metrics.js";
+import { holmAdjust } from "../eval/multiple-testing.js";
 
 /**
  * The report's only door into src/eval: thin adapters that give the report the shapes it uses.
@@ -43,4 +45,20 @@ export function reliability(
   bins: number,
 ): { meanPredicted: number[]; observed: number[]; count: number[] } {
   return reliabilityCurve(p.labels, p.scores, bins);
+}
+
+/** Adjust a family of p-values per the report setting ("none" leaves them as they are). */
+export function adjustPValues(pValues: readonly number[], method: "holm" | "none"): number[] {
+  return method === "holm" ? holmAdjust(pValues) : [...pValues];
+}
+
+/** Mean and sample sd (n - 1) over seeds; sd null for a single value. */
+export function seedSpread(values: readonly number[]): { mean: number; sd: number | null } {
+  const r = meanSd(values);
+  return { mean: r.mean, sd: r.n > 1 ? r.sd : null };
+}
+
+/** Both classes present: AUROC, its CI and ROC curves are defined. */
+export function hasBothClasses(labels: readonly number[]): boolean {
+  return labels.includes(0) && labels.includes(1);
 }

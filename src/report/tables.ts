@@ -1,4 +1,4 @@
-import type { ArmResult, Mark, ReportTable } from "./aggregate.js";
+import { type ArmResult, type Mark, type ReportTable, sameRow } from "./aggregate.js";
 import type { ReportSettings } from "./settings.js";
 import { suppressCount } from "./suppress.js";
 
@@ -17,7 +17,7 @@ export interface CellView {
   /** "sd 0.014 · 3 seeds" or "1 seed". */
   spread: string;
   mark: Mark;
-  /** "▲", "▼", "◇ 1/3", "ref" or "". */
+  /** "▲", "▼", "◇ 1/3" or "" (the reference row is labelled instead). */
   symbol: string;
   /** Longer explanation (HTML title attribute, CSV). */
   detail: string;
@@ -41,8 +41,6 @@ export function markSymbol(a: Pick<ArmResult, "mark" | "significantSeeds" | "tes
       return "▼";
     case "partial":
       return `◇ ${a.significantSeeds}/${a.testedSeeds}`;
-    case "ref":
-      return "ref";
     default:
       return "";
   }
@@ -60,7 +58,10 @@ export function cellView(a: ArmResult, settings: ReportSettings): CellView {
   if (a.meanDiff !== null) {
     const ps = a.seeds
       .filter((s) => s.comparison)
-      .map((s) => `seed ${s.seed}: p${settings.adjustment === "holm" ? "(Holm)" : ""}=${fmtP(s.comparison!.pAdjusted)}`);
+      .map(
+        (s) =>
+          `seed ${s.seed}: p${settings.adjustment === "holm" ? "(Holm)" : ""}=${fmtP(s.comparison!.pAdjusted)}`,
+      );
     detailParts.push(
       `Δ vs ${settings.referenceScenario} = ${signed(a.meanDiff, d)}; ${a.significantSeeds}/${a.testedSeeds} seeds significant (${ps.join(", ")})`,
     );
@@ -82,23 +83,17 @@ export function tableView(t: ReportTable, settings: ReportSettings): TableView {
   const th = settings.smallCellThreshold;
   const sub: string[] = [];
   if (t.testN) sub.push(`test set at ${t.key.target}: n = ${rangeText(t.testN, th)}`);
-  if (t.testPositives && t.positiveClass) sub.push(`positives (${t.positiveClass}) ${rangeText(t.testPositives, th)}`);
+  if (t.testPositives && t.positiveClass)
+    sub.push(`positives (${t.positiveClass}) ${rangeText(t.testPositives, th)}`);
   sub.push(`seeds: ${t.seeds.join(", ")}`);
+  // Only what is particular to this table; the general legend is said once (legendLines).
   const notes: string[] = [];
-  const hasRef = t.arms.some((a) => a.isReference);
-  if (hasRef) {
-    notes.push(
-      `▲/▼: AUROC significantly higher/lower than ${settings.referenceScenario} (same embedding, else ${settings.baselineEmbedding}) by a paired DeLong test on the same test set, ${settings.adjustment === "holm" ? "Holm-adjusted across this table's arms" : "unadjusted"}, p < ${settings.alpha}, in every seed; ◇ k/n: significant in only k of n seeds.`,
-    );
-  } else {
+  if (!t.arms.some((a) => a.isReference)) {
     notes.push(`No ${settings.referenceScenario} arm in this table, so no arm is tested against it.`);
   }
-  if (t.embeddings.includes(settings.baselineEmbedding)) {
-    notes.push(
-      `${settings.baselineEmbedding} is the baseline column: tokens match only by identical code, no language model.`,
-    );
+  if (!t.binary) {
+    notes.push("Multi-class task: macro one-vs-rest AUROC; paired tests are done for binary tasks only.");
   }
-  if (!t.binary) notes.push("Multi-class task: macro one-vs-rest AUROC; paired tests are done for binary tasks only.");
   return {
     id: t.id,
     heading: `${t.key.task}: ${t.direction}, target training size ${t.key.targetSize}`,
@@ -108,9 +103,7 @@ export function tableView(t: ReportTable, settings: ReportSettings): TableView {
       label: r.label,
       isReference: r.isReference,
       cells: t.embeddings.map((e) => {
-        const a = t.arms.find(
-          (x) => x.arm.scenario === r.scenario && x.arm.recalibration === r.recalibration && x.arm.embedding === e,
-        );
+        const a = t.arms.find((x) => sameRow(x.arm, r) && x.arm.embedding === e);
         return a ? cellView(a, settings) : null;
       }),
     })),
@@ -129,4 +122,34 @@ export function fmtP(p: number): string {
 
 function signed(x: number, d: number): string {
   return `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(d)}`;
+}
+
+/**
+ * The table legend, said once per report (HTML and Markdown): what a cell holds, what the marks
+ * mean and which rows/columns are baselines. Plain text; `hasLogistic` adds the logistic row note.
+ */
+export function legendLines(
+  settings: ReportSettings,
+  opts: { hasLogistic: boolean; hasBaseline: boolean },
+): string[] {
+  const s = settings;
+  const adj =
+    s.adjustment === "holm"
+      ? "Holm-adjusted over the table's arms per seed (recalibrated arms are a family of their own)"
+      : "unadjusted";
+  const lines = [
+    "Cell: AUROC [95% CI] on the target's test set. Several seeds: mean AUROC, mean of the per-seed DeLong bounds, and the sd across seeds.",
+    `${s.referenceScenario} (ref): trained on the target site alone, the number transfer has to beat. ▲/▼: significantly higher/lower than ${s.referenceScenario} with the same embedding (else ${s.baselineEmbedding}): paired DeLong on the same test set, ${adj}, p < ${s.alpha}, in every seed. ◇ k/n: in only k of n seeds. No mark: not distinguishable from ${s.referenceScenario}.`,
+  ];
+  if (opts.hasBaseline) {
+    lines.push(
+      `${s.baselineEmbedding} (baseline column): codes match only when identical, no language model.`,
+    );
+  }
+  if (opts.hasLogistic) {
+    lines.push(
+      "(logistic) rows: logistic regression on the encounter's mean token embedding, the simple baseline the concept CNN has to beat.",
+    );
+  }
+  return lines;
 }

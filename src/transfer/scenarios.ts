@@ -83,7 +83,7 @@ export function runScenario(input: ScenarioInput): ScenarioOutput {
   switch (input.scenario) {
     case "local": {
       const r = trainModel({
-        architecture: input.architecture,
+        architecture: { ...input.architecture, embeddingDim: target.embedding.dim },
         embedding: target.embedding,
         embeddingRef: input.embeddingRef,
         classes: input.classes,
@@ -101,7 +101,8 @@ export function runScenario(input: ScenarioInput): ScenarioOutput {
       const shift = source.embedding.rows - 1;
       const embedding = stackEmbeddings(source.embedding, target.embedding);
       const r = trainModel({
-        architecture: input.architecture,
+        // A fresh model sized for the stacked table (one-hot over both sites' tokens is wider).
+        architecture: { ...input.architecture, embeddingDim: embedding.dim },
         embedding,
         embeddingRef: input.embeddingRef,
         classes: input.classes,

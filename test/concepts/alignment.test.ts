@@ -11,7 +11,11 @@ import {
 import { coverageDiagnostics } from "../../src/concepts/alignment-coverage.js";
 import { procrustesAlign } from "../../src/concepts/alignment-procrustes.js";
 import { metadataAnswerKey, proportion, scoreNeighbours } from "../../src/concepts/alignment-scoring.js";
-import { exactTextNeighbours, normalizeTokenText, uniqueTextAnchors } from "../../src/concepts/alignment-text.js";
+import {
+  exactTextNeighbours,
+  normalizeTokenText,
+  uniqueTextAnchors,
+} from "../../src/concepts/alignment-text.js";
 import type { VocabularyToken } from "../../src/concepts/vocabulary.js";
 import { Rng } from "../../src/util/rng.js";
 
@@ -47,7 +51,9 @@ describe("nearestNeighbours", () => {
     ]);
     const n = nearestNeighbours(source, target, { top: 3 });
     const r = Math.SQRT1_2;
-    const got = [0, 1, 2, 3].map((t) => candidatesOf(n, t).map((c) => [c.source, Number(c.score.toFixed(6))]));
+    const got = [0, 1, 2, 3].map((t) =>
+      candidatesOf(n, t).map((c) => [c.source, Number(c.score.toFixed(6))]),
+    );
     assert.deepEqual(got, [
       [
         [0, 1],
@@ -82,7 +88,9 @@ describe("nearestNeighbours", () => {
     };
     for (let ti = 0; ti < t.rows; ti++) {
       const tv = norm(t, ti);
-      const cos = Array.from({ length: s.rows }, (_, si) => norm(s, si).reduce((acc, x, j) => acc + x * tv[j], 0));
+      const cos = Array.from({ length: s.rows }, (_, si) =>
+        norm(s, si).reduce((acc, x, j) => acc + x * tv[j], 0),
+      );
       const order = cos
         .map((c, si) => [c, si])
         .sort((x, y) => y[0] - x[0])
@@ -91,7 +99,7 @@ describe("nearestNeighbours", () => {
         candidatesOf(a, ti).map((c) => c.source),
         order.map((o) => o[1]),
       );
-      candidatesOf(a, ti).forEach((c, r) => assert.ok(Math.abs(c.score - order[r][0]) < 1e-5));
+      for (const [r, c] of candidatesOf(a, ti).entries()) assert.ok(Math.abs(c.score - order[r][0]) < 1e-5);
     }
   });
 });
@@ -117,7 +125,12 @@ describe("exact text matching", () => {
   });
 
   it("combines exact matches first with embedding neighbours after them", () => {
-    const exact = { top: 2, rows: 1, indices: Int32Array.from([4, -1]), scores: Float32Array.from([1, Number.NaN]) };
+    const exact = {
+      top: 2,
+      rows: 1,
+      indices: Int32Array.from([4, -1]),
+      scores: Float32Array.from([1, Number.NaN]),
+    };
     const emb = { top: 2, rows: 1, indices: Int32Array.from([4, 9]), scores: Float32Array.from([0.9, 0.8]) };
     assert.deepEqual(
       candidatesOf(combineNeighbours(exact, emb, 2), 0).map((c) => c.source),
@@ -162,6 +175,18 @@ describe("scoring against an answer key", () => {
   it("joins the token value into the key ('Not x' is not a match for 'x')", () => {
     assert.equal(key(tok("a|absent", "Not warfarin", { hicl: "2812" }, true)), "2812|absent");
     assert.notEqual(key(tok("a|absent", "Not warfarin", { hicl: "2812" }, true)), key(source[0]));
+  });
+
+  it("translates site level names to canonical ones when the metadata has them", () => {
+    const level = (lvl: string, meta: Record<string, string>): VocabularyToken => ({
+      ...tok("T|x", "temp"),
+      value: { kind: "level", level: lvl },
+      metadata: meta,
+    });
+    const k = metadataAnswerKey("fact");
+    assert.equal(k(level("hi", { fact: "F1", "level:hi": "high" })), "F1|level:high");
+    assert.equal(k(level("H", { fact: "F1", "level:H": "high" })), "F1|level:high");
+    assert.equal(k(level("H", { fact: "F1" })), "F1|level:H");
   });
 
   it("gives Wilson intervals (python: Wilson formula, z = 1.959964, 8/10 -> 0.490162, 0.943318)", () => {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { apportion, groupedSplit, stratifiedSplit, subsampleStratified, temporalSplit } from "../../src/data/splits.js";
+import {
+  apportion,
+  groupedSplit,
+  stratifiedSplit,
+  subsampleStratified,
+  temporalSplit,
+} from "../../src/data/splits.js";
 import { InputError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
 
@@ -11,7 +17,9 @@ function counts(labels: Int32Array, idx: Uint32Array, classes: number): number[]
 }
 
 // 1000 encounters: class 0 x 600, class 1 x 300, class 2 x 100, in a scrambled order.
-const LABELS = new Rng(1).shuffle(Int32Array.from({ length: 1000 }, (_, i) => (i < 600 ? 0 : i < 900 ? 1 : 2)));
+const LABELS = new Rng(1).shuffle(
+  Int32Array.from({ length: 1000 }, (_, i) => (i < 600 ? 0 : i < 900 ? 1 : 2)),
+);
 
 test("apportion hands leftovers to the largest remainders", () => {
   assert.deepEqual(apportion(10, [0.8, 0.2]), [8, 2]);
@@ -52,7 +60,10 @@ test("groupedSplit: no group in two parts, sizes and class mix near the fraction
       owner.set(groups[i], k);
     }
   });
-  assert.equal(parts.reduce((s, p) => s + p.length, 0), 1000);
+  assert.equal(
+    parts.reduce((s, p) => s + p.length, 0),
+    1000,
+  );
   assert.ok(Math.abs(parts[0].length - 700) <= 10, `train ${parts[0].length}`);
   assert.ok(Math.abs(parts[1].length - 150) <= 10, `val ${parts[1].length}`);
   const c0 = counts(LABELS, parts[0], 3);

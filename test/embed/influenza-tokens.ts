@@ -10,7 +10,9 @@ import { sharedData } from "../../src/util/paths.js";
  */
 export function influenzaTokens(): VocabularyToken[] {
   const catalog = new Map<string, string>();
-  for (const line of readFileSync(sharedData("influenza-embeddings", "concept_pair.txt"), "utf8").split(/\r?\n/)) {
+  for (const line of readFileSync(sharedData("influenza-embeddings", "concept_pair.txt"), "utf8").split(
+    /\r?\n/,
+  )) {
     const c = line.indexOf(":");
     if (c > 0) catalog.set(line.slice(0, c).trim(), line.slice(c + 1).trim());
   }
@@ -21,7 +23,10 @@ export function influenzaTokens(): VocabularyToken[] {
     .split(/\r?\n/)[0]
     .split(",");
   const tokens: VocabularyToken[] = [];
-  const levels: Record<string, string[]> = { C0424781: ["P", "A", "I", "M"], agegroup: ["ls5", "ge6ls65", "ge64"] };
+  const levels: Record<string, string[]> = {
+    C0424781: ["P", "A", "I", "M"],
+    agegroup: ["ls5", "ge6ls65", "ge64"],
+  };
   for (const col of header) {
     if (col === "diagnosis") continue;
     const lv = levels[col];
@@ -36,7 +41,13 @@ export function influenzaTokens(): VocabularyToken[] {
     }
     const name = catalog.get(col);
     if (!name) throw new Error(`no catalog text for ${col}`);
-    tokens.push({ key: tokenKey(col, { kind: "present" }), code: col, value: { kind: "present" }, conceptText: name, text: name });
+    tokens.push({
+      key: tokenKey(col, { kind: "present" }),
+      code: col,
+      value: { kind: "present" },
+      conceptText: name,
+      text: name,
+    });
     tokens.push({
       key: tokenKey(col, { kind: "absent" }),
       code: col,
@@ -48,6 +59,10 @@ export function influenzaTokens(): VocabularyToken[] {
   return tokens;
 }
 
-export function tok(code: string, text: string, value: VocabularyToken["value"] = { kind: "present" }): VocabularyToken {
+export function tok(
+  code: string,
+  text: string,
+  value: VocabularyToken["value"] = { kind: "present" },
+): VocabularyToken {
   return { key: tokenKey(code, value), code, value, conceptText: text, text };
 }

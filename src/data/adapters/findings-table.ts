@@ -41,9 +41,12 @@ export async function readConceptCatalog(path: string): Promise<Map<string, stri
     if (colon <= 0) throw new InputError('expected a "code: name" line', { file: path, row: i + 1 });
     const code = raw.slice(0, colon).trim();
     const name = raw.slice(colon + 1).trim();
-    if (code === "" || /\s/.test(code)) throw new InputError(`invalid code "${code}"`, { file: path, row: i + 1 });
-    if (name === "") throw new InputError(`empty name for code "${code}"`, { file: path, row: i + 1, field: code });
-    if (catalog.has(code)) throw new InputError(`duplicate code "${code}"`, { file: path, row: i + 1, field: code });
+    if (code === "" || /\s/.test(code))
+      throw new InputError(`invalid code "${code}"`, { file: path, row: i + 1 });
+    if (name === "")
+      throw new InputError(`empty name for code "${code}"`, { file: path, row: i + 1, field: code });
+    if (catalog.has(code))
+      throw new InputError(`duplicate code "${code}"`, { file: path, row: i + 1, field: code });
     catalog.set(code, name);
   });
   if (catalog.size === 0) throw new InputError("catalog has no entries", { file: path });
@@ -61,10 +64,15 @@ export async function readFindingsTable(opts: FindingsTableOptions): Promise<Sit
   const idColumn = opts.idColumn ?? "encounter_id";
   const [catalog, text] = await Promise.all([readConceptCatalog(opts.catalog), readTextFile(opts.file)]);
   const file = opts.file;
-  // Size hint: the byte length bounds the row count well enough to avoid regrowing arrays.
-  const approxRows = Math.max(16, text.split("\n", 2)[0].length > 0 ? Math.ceil(text.length / 64) : 16);
+  // Exact size hints (rows from the line count, cells from the header) so arrays never regrow.
+  let lines = 0;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) lines++;
+  const columns = text
+    .slice(0, text.indexOf("\n") === -1 ? text.length : text.indexOf("\n"))
+    .split(",").length;
   const b = new SiteDatasetBuilder(opts.name ?? basename(file).replace(/\.csv$/i, ""), {
-    expectedEncounters: approxRows,
+    expectedEncounters: Math.max(16, lines),
+    expectedObservations: Math.max(64, lines * columns),
   });
   let header: string[] | null = null;
   let plans: ColumnPlan[] = [];
@@ -127,19 +135,28 @@ function planColumns(
   const seen = new Set<string>();
   return header.map((col): ColumnPlan => {
     if (col === "") throw new InputError("empty column name in header", { file: ctx.file, row: 1 });
-    if (seen.has(col)) throw new InputError("duplicate column name in header", { file: ctx.file, row: 1, field: col });
+    if (seen.has(col))
+      throw new InputError("duplicate column name in header", { file: ctx.file, row: 1, field: col });
     seen.add(col);
     if (col === ctx.labelColumn) return { kind: "label" };
     if (col === ctx.idColumn) return { kind: "id" };
     const plain = catalog.get(col);
     const levelTexts: Record<string, string> = {};
     const prefix = `${col}_`;
-    for (const [code, name] of catalog) if (code.startsWith(prefix)) levelTexts[code.slice(prefix.length)] = name;
+    for (const [code, name] of catalog)
+      if (code.startsWith(prefix)) levelTexts[code.slice(prefix.length)] = name;
     const levels = Object.keys(levelTexts);
     if (plain === undefined && levels.length > 0) {
-      const concept: Concept = { code: col, text: LEVEL_CONCEPT_TEXT[col] ?? col, system: "findings", levelTexts };
+      const concept: Concept = {
+        code: col,
+        text: LEVEL_CONCEPT_TEXT[col] ?? col,
+        system: "findings",
+        levelTexts,
+      };
       const ci = b.addConcept(concept, { file: ctx.file, row: 1, field: col });
-      const values = new Map<string, ObservationValue | null>(levels.map((level) => [level, { kind: "level", level }]));
+      const values = new Map<string, ObservationValue | null>(
+        levels.map((level) => [level, { kind: "level", level }]),
+      );
       if (!values.has("M")) values.set("M", null);
       return { kind: "concept", lookup: lazyTypes(b, ci, values), allowed: [...values.keys()].join("/") };
     }
@@ -150,7 +167,10 @@ function planColumns(
         field: col,
       });
     }
-    const ci = b.addConcept({ code: col, text: plain, system: "findings" }, { file: ctx.file, row: 1, field: col });
+    const ci = b.addConcept(
+      { code: col, text: plain, system: "findings" },
+      { file: ctx.file, row: 1, field: col },
+    );
     return { kind: "concept", lookup: lazyTypes(b, ci, BINARY_VALUES), allowed: "P/A/M" };
   });
 }

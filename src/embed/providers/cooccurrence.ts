@@ -3,8 +3,8 @@ import { Matrix, QrDecomposition, SingularValueDecomposition } from "ml-matrix";
 import { z } from "zod";
 import type { TokenSequences, Vocabulary } from "../../concepts/vocabulary.js";
 import { InputError } from "../../util/errors.js";
-import { normalizeText } from "../text-normalize.js";
 import { Rng } from "../../util/rng.js";
+import { normalizeText } from "../text-normalize.js";
 import type { EmbeddingProvider, ProviderInfo } from "../types.js";
 
 /**
@@ -56,13 +56,17 @@ interface Csr {
  * Computed row by row through an inverted index with a dense scratch row, so memory stays O(nnz)
  * even for vocabularies of many thousand tokens.
  */
-export function cooccurrenceCounts(V: number, seqs: TokenSequences): { counts: Csr; occurrences: Float64Array } {
+export function cooccurrenceCounts(
+  V: number,
+  seqs: TokenSequences,
+): { counts: Csr; occurrences: Float64Array } {
   const occurrences = new Float64Array(V);
   const postingsLen = new Uint32Array(V + 1);
   for (let e = 0; e < seqs.count; e++) {
     for (let k = seqs.offsets[e]; k < seqs.offsets[e + 1]; k++) {
       const id = seqs.tokens[k];
-      if (id === 0 || id > V) throw new InputError(`token id ${id} outside the vocabulary (1..${V})`, { row: e + 1 });
+      if (id === 0 || id > V)
+        throw new InputError(`token id ${id} outside the vocabulary (1..${V})`, { row: e + 1 });
       postingsLen[id]++;
     }
   }
@@ -98,7 +102,10 @@ export function cooccurrenceCounts(V: number, seqs: TokenSequences): { counts: C
     }
     rowPtr[i + 1] = cols.length;
   }
-  return { counts: { n: V, rowPtr, cols: Uint32Array.from(cols), vals: Float64Array.from(vals) }, occurrences };
+  return {
+    counts: { n: V, rowPtr, cols: Uint32Array.from(cols), vals: Float64Array.from(vals) },
+    occurrences,
+  };
 }
 
 /** PPMI with smoothed context distribution; rows/columns of tokens below minCount are dropped (zero). */
@@ -130,7 +137,7 @@ export function ppmi(c: Csr, occurrences: Float64Array, alpha: number, minCount:
         const j = c.cols[p];
         if (!keep(j) || ctx[j] === 0) continue;
         // pmi = log P(i,j) / (P(i) P_alpha(j))
-        const v = Math.log((c.vals[p] / total) / ((rowSum[i] / total) * (ctx[j] / ctxTotal)));
+        const v = Math.log(c.vals[p] / total / ((rowSum[i] / total) * (ctx[j] / ctxTotal)));
         if (v > 0) {
           cols.push(j);
           vals.push(v);
@@ -234,7 +241,8 @@ export function fitCooccurrenceProvider(
   }
   const s = parsed.data;
   const V = vocab.tokens.length;
-  if (V === 0 || seqs.count === 0) throw new InputError("cooccurrence needs a vocabulary and encounters to fit on");
+  if (V === 0 || seqs.count === 0)
+    throw new InputError("cooccurrence needs a vocabulary and encounters to fit on");
   const { counts, occurrences } = cooccurrenceCounts(V, seqs);
   const m = ppmi(counts, occurrences, s.alpha, s.minCount);
   const dim = Math.min(s.dimension, V);

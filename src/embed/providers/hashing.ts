@@ -11,7 +11,12 @@ import type { EmbeddingProvider, ProviderInfo } from "../types.js";
  */
 export const HashingSettings = z
   .object({
-    dimension: z.number().int().min(8).max(1 << 20).default(512),
+    dimension: z
+      .number()
+      .int()
+      .min(8)
+      .max(1 << 20)
+      .default(512),
     /** Character n-gram lengths, taken within each word padded as "<word>" (fastText style). */
     ngramMin: z.number().int().min(1).max(10).default(3),
     ngramMax: z.number().int().min(1).max(10).default(5),
@@ -24,8 +29,7 @@ export const HashingSettings = z
     normalize: z.boolean().default(true),
     seed: z.number().int().min(0).default(0),
   })
-  .strict()
-  .refine((s) => s.ngramMin <= s.ngramMax, { message: "ngramMin must be <= ngramMax" });
+  .strict();
 export type HashingSettings = z.infer<typeof HashingSettings>;
 export type HashingSettingsInput = z.input<typeof HashingSettings>;
 
@@ -43,38 +47,86 @@ export function hashingWords(text: string): string[] {
     .filter((w) => w.length > 0);
 }
 
+/** True when every UTF-16 code unit is ASCII (then no Unicode normalisation is needed). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /**
- * Visit the hashed features of a text: calls visit(bucket, sign, weight) per feature. FNV-1a over
- * UTF-16 code units with a murmur3 finaliser: no strings are built per n-gram, which keeps this fast.
+ * The text as lower-case word characters with a "<" before and ">" after each word
+ * ("Not fever" -> "<not><fever>"), as UTF-16 codes into `out`; returns the length. ASCII texts
+ * (nearly all clinical concept texts) take a fast path without Unicode normalisation.
+ */
+function wordCodes(text: string, out: Uint16Array): number {
+  let n = 0;
+  if (isAscii(text)) {
+    let inWord = false;
+    for (let i = 0; i < text.length; i++) {
+      let c = text.charCodeAt(i);
+      const upper = c >= 65 && c <= 90;
+      if (upper || (c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+        if (upper) c += 32;
+        if (!inWord) {
+          out[n++] = 0x3c;
+          inWord = true;
+        }
+        out[n++] = c;
+      } else if (inWord) {
+        out[n++] = 0x3e;
+        inWord = false;
+      }
+    }
+    if (inWord) out[n++] = 0x3e;
+    return n;
+  }
+  for (const w of hashingWords(text)) {
+    out[n++] = 0x3c;
+    for (let i = 0; i < w.length; i++) out[n++] = w.charCodeAt(i);
+    out[n++] = 0x3e;
+  }
+  return n;
+}
+
+let scratch = new Uint16Array(1024);
+
+/**
+ * Visit the hashed features of a text: calls visit(bucket, sign, weight) per feature. Character
+ * n-grams never cross a word boundary; FNV-1a is rolled forward from each start position so all
+ * lengths ngramMin..ngramMax cost one pass, and a murmur3 finaliser mixed with the length spreads
+ * the bits. No strings are built per n-gram, which is what makes this fast.
  */
 export function forEachFeature(
   text: string,
   s: HashingSettings,
   visit: (bucket: number, sign: number, weight: number) => void,
 ): void {
+  if (scratch.length < text.length * 3 + 8) scratch = new Uint16Array(text.length * 3 + 8);
+  const codes = scratch;
+  const L = wordCodes(text, codes);
   const dim = s.dimension;
-  const words = hashingWords(text);
-  const codes: number[] = [];
-  for (const w of words) {
-    codes.length = 0;
-    codes.push(0x3c); // "<"
-    for (let i = 0; i < w.length; i++) codes.push(w.charCodeAt(i));
-    codes.push(0x3e); // ">"
-    const L = codes.length;
-    for (let n = s.ngramMin; n <= s.ngramMax; n++) {
-      if (n > L) break;
-      for (let start = 0; start + n <= L; start++) {
-        let h = (0x811c9dc5 ^ s.seed ^ Math.imul(n, 0x9e3779b1)) >>> 0;
-        for (let k = start; k < start + n; k++) h = Math.imul(h ^ codes[k], 0x01000193);
-        h = fmix(h);
-        visit((h >>> 1) % dim, s.signed && h & 1 ? -1 : 1, 1);
+  const seed = (0x811c9dc5 ^ s.seed) >>> 0;
+  let wordStart = 0;
+  for (let i = 0; i < L; i++) {
+    const c = codes[i];
+    if (c === 0x3c) wordStart = i;
+    // n-grams starting at i, within the word ("<...>") that i belongs to.
+    let h = seed;
+    for (let k = i; k < L && k - i < s.ngramMax; k++) {
+      h = Math.imul(h ^ codes[k], 0x01000193);
+      const n = k - i + 1;
+      if (n >= s.ngramMin) {
+        const f = fmix((h ^ Math.imul(n, 0x9e3779b1)) >>> 0);
+        visit((f >>> 1) % dim, s.signed && f & 1 ? -1 : 1, 1);
       }
+      if (codes[k] === 0x3e) break;
     }
-    if (s.wordWeight > 0) {
-      let h = (0x811c9dc5 ^ s.seed ^ 0x5bd1e995) >>> 0;
-      for (let k = 0; k < w.length; k++) h = Math.imul(h ^ w.charCodeAt(k), 0x01000193);
-      h = fmix(h);
-      visit((h >>> 1) % dim, s.signed && h & 1 ? -1 : 1, s.wordWeight);
+    if (c === 0x3e && s.wordWeight > 0) {
+      // The whole word (without its markers) as one more feature.
+      let w = (seed ^ 0x5bd1e995) >>> 0;
+      for (let k = wordStart + 1; k < i; k++) w = Math.imul(w ^ codes[k], 0x01000193);
+      const f = fmix(w >>> 0);
+      visit((f >>> 1) % dim, s.signed && f & 1 ? -1 : 1, s.wordWeight);
     }
   }
 }
@@ -111,11 +163,15 @@ export function createHashingProvider(
 ): EmbeddingProvider {
   const parsed = HashingSettings.safeParse(settings);
   if (!parsed.success) {
-    throw new InputError(`invalid hashing settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`, {
-      field: "embedding.hashing",
-    });
+    throw new InputError(
+      `invalid hashing settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
+      {
+        field: "embedding.hashing",
+      },
+    );
   }
   const s = parsed.data;
+  if (s.ngramMin > s.ngramMax) throw new InputError("ngramMin must be <= ngramMax", { field: "ngramMin" });
   let idf: Float32Array | null = null;
   let revision: string | undefined;
   if (s.idf) {
@@ -141,10 +197,15 @@ export function createHashingProvider(
       seed: s.seed,
     },
   };
+  let target: Float32Array = new Float32Array(0);
+  let base = 0;
+  const add = (b: number, sign: number, w: number): void => {
+    target[base + b] += sign * w * (idf ? idf[b] : 1);
+  };
   const embedText = (text: string, out: Float32Array, offset: number): void => {
-    forEachFeature(text, s, (b, sign, w) => {
-      out[offset + b] += sign * w * (idf ? idf[b] : 1);
-    });
+    target = out;
+    base = offset;
+    forEachFeature(text, s, add);
     if (s.normalize) {
       let ss = 0;
       for (let k = offset; k < offset + dim; k++) ss += out[k] * out[k];

@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { VocabularyToken } from "../../concepts/vocabulary.js";
 import { InputError } from "../../util/errors.js";
-import { normalizeText } from "../text-normalize.js";
 import { type EmbeddingTable, readEmbeddingTable, type TableFormat } from "../table-formats.js";
+import { normalizeText } from "../text-normalize.js";
 import { type EmbeddingMatrix, type EmbeddingProvider, type ProviderInfo, providerId } from "../types.js";
 
 /**
@@ -142,8 +142,14 @@ class TableIndex {
         const ck = `${p.prefix}\u0000${p.negated ? 1 : 0}`;
         this.byCode.set(ck, this.byCode.has(ck) ? AMBIGUOUS : i);
       }
-      const norm = normalizeText(key);
-      this.byText.set(norm, this.byText.has(norm) ? AMBIGUOUS : i);
+      // A token is also found by its text alone: the whole key (tables keyed by text) or the text
+      // after the code ("C0013404 Not dyspnea" -> "not dyspnea"), so another site's token with
+      // the same wording but its own code gets the same vector.
+      const texts = new Set([normalizeText(key)]);
+      // Only when the first word looks like a code (has a digit or "_"), so "chest pain" in a
+      // text-keyed table does not also claim the text "pain".
+      if (p && /[\d_]/.test(p.prefix)) texts.add(normalizeText(p.negated ? `Not ${p.text}` : p.text));
+      for (const norm of texts) this.byText.set(norm, this.byText.has(norm) ? AMBIGUOUS : i);
     });
   }
 

@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { validateArchitecture } from "../../model/architecture.js";
 import { checkWeights } from "../../model/params.js";
+import { TrainSettings, type TrainSettingsInput } from "../../model/train-settings.js";
 import type { ModelSnapshot, Tensor } from "../../model/types.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { InputError } from "../../util/errors.js";
@@ -36,7 +37,8 @@ export interface PerformanceInput {
 
 export interface BundleExport {
   snapshot: ModelSnapshot;
-  training?: Record<string, unknown> | null;
+  /** The settings the model was trained with (validated: hyperparameters only, nothing else gets in). */
+  training?: TrainSettingsInput | null;
   performance?: PerformanceInput | null;
   signingKey?: KeyObject;
   /** ISO time stamp; defaults to now. */
@@ -98,7 +100,7 @@ export function encodeBundle(x: BundleExport): Buffer {
       },
       vocabularySize: snap.vocabulary.length,
     },
-    training: x.training ?? null,
+    training: x.training ? trainingRecord(x.training) : null,
     performance: x.performance ? sanitizePerformance(x.performance) : null,
     parts: entries,
   });
@@ -129,7 +131,10 @@ export function decodeBundle(bytes: Uint8Array, file: string, opts: OpenOptions 
     if (!signatureValid(decoded.signature, decoded.digest)) {
       throw new InputError("bundle signature is invalid (tampered bundle or signature)", { file });
     }
-    signer = { fingerprint: keyFingerprint(decoded.signature.publicKey), publicKey: decoded.signature.publicKey };
+    signer = {
+      fingerprint: keyFingerprint(decoded.signature.publicKey),
+      publicKey: decoded.signature.publicKey,
+    };
   }
   let trusted = false;
   if (opts.trustedKey) {
@@ -153,7 +158,8 @@ function snapshotFromParts(h: BundleHeader, parts: Uint8Array[], file: string): 
     const bytes = parts[i];
     if (e.name === VOCABULARY_PART && e.kind === "json") {
       const parsed = VocabularyPart.safeParse(parseJson(bytes));
-      if (!parsed.success) throw new InputError("bundle vocabulary part is malformed", { file, field: e.name });
+      if (!parsed.success)
+        throw new InputError("bundle vocabulary part is malformed", { file, field: e.name });
       vocabulary = parsed.data;
     } else if (e.name.startsWith(WEIGHT_PREFIX) && e.kind === "tensor" && e.shape) {
       const n = e.shape.reduce((a, b) => a * b, 1);
@@ -165,18 +171,26 @@ function snapshotFromParts(h: BundleHeader, parts: Uint8Array[], file: string): 
       }
       weights[e.name.slice(WEIGHT_PREFIX.length)] = { shape: e.shape, data: readFloat32le(bytes) };
     } else {
-      throw new InputError(`unknown bundle part "${e.name}" (${e.kind}); written by a newer ConceptBridge?`, { file });
+      throw new InputError(`unknown bundle part "${e.name}" (${e.kind}); written by a newer ConceptBridge?`, {
+        file,
+      });
     }
   });
   if (!vocabulary) throw new InputError(`bundle has no ${VOCABULARY_PART} part`, { file });
   if (vocabulary.length !== h.model.vocabularySize) {
-    throw new InputError(`vocabulary has ${vocabulary.length} tokens, header says ${h.model.vocabularySize}`, { file });
+    throw new InputError(
+      `vocabulary has ${vocabulary.length} tokens, header says ${h.model.vocabularySize}`,
+      { file },
+    );
   }
   const m = h.model;
   if (m.architecture.numClasses !== m.classes.length) {
-    throw new InputError(`architecture has ${m.architecture.numClasses} classes, the bundle names ${m.classes.length}`, {
-      file,
-    });
+    throw new InputError(
+      `architecture has ${m.architecture.numClasses} classes, the bundle names ${m.classes.length}`,
+      {
+        file,
+      },
+    );
   }
   if (m.architecture.embeddingDim !== m.embedding.dimension) {
     throw new InputError(
@@ -226,7 +240,9 @@ export async function readBundleFile(path: string, opts: OpenOptions = {}): Prom
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new InputError(`cannot read bundle: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+    throw new InputError(`cannot read bundle: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      file: path,
+    });
   }
   return decodeBundle(bytes, path, opts);
 }
@@ -237,6 +253,17 @@ export async function writeBundleFile(path: string, x: BundleExport): Promise<Op
   const opened = decodeBundle(bytes, path);
   await writeFileAtomic(path, bytes);
   return opened;
+}
+
+function trainingRecord(t: TrainSettingsInput): Record<string, unknown> {
+  const parsed = TrainSettings.safeParse(t);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(`training settings invalid: ${issue.message}`, {
+      field: `training.${issue.path.join(".")}`,
+    });
+  }
+  return { ...parsed.data };
 }
 
 function sanitizePerformance(p: PerformanceInput): BundlePerformance {

@@ -42,7 +42,11 @@ export interface DecodedContainer {
 }
 
 /** The bytes before the digest. */
-export function encodeContent(headerBytes: Uint8Array, parts: readonly Uint8Array[], version = FORMAT_VERSION): Buffer {
+export function encodeContent(
+  headerBytes: Uint8Array,
+  parts: readonly Uint8Array[],
+  version = FORMAT_VERSION,
+): Buffer {
   const prefix = Buffer.alloc(PREFIX);
   prefix.set(MAGIC, 0);
   prefix.writeUInt32LE(version, 8);
@@ -55,7 +59,10 @@ export function sha256(bytes: Uint8Array): Buffer {
 }
 
 /** Content + digest + signature block. `sign` receives the digest and returns the signature block. */
-export function sealContainer(content: Uint8Array, sign?: (digest: Uint8Array) => ContainerSignature): Buffer {
+export function sealContainer(
+  content: Uint8Array,
+  sign?: (digest: Uint8Array) => ContainerSignature,
+): Buffer {
   const digest = sha256(content);
   const sig = sign ? sign(digest) : null;
   const len = Buffer.alloc(4);
@@ -91,13 +98,18 @@ export function decodeContainer(
     );
   }
   if (version !== FORMAT_VERSION) {
-    throw new InputError(`unknown bundle format version ${version} (this ConceptBridge reads ${FORMAT_VERSION})`, {
-      file,
-    });
+    throw new InputError(
+      `unknown bundle format version ${version} (this ConceptBridge reads ${FORMAT_VERSION})`,
+      {
+        file,
+      },
+    );
   }
   const headerLength = buf.readUInt32LE(12);
   if (PREFIX + headerLength + DIGEST + 4 > buf.length) {
-    throw new InputError(`bundle truncated or corrupt: header of ${headerLength} bytes does not fit`, { file });
+    throw new InputError(`bundle truncated or corrupt: header of ${headerLength} bytes does not fit`, {
+      file,
+    });
   }
   const headerBytes = buf.subarray(PREFIX, PREFIX + headerLength);
   let header: unknown;
@@ -111,7 +123,9 @@ export function decodeContainer(
   const parts: Uint8Array[] = [];
   for (const e of entries) {
     if (offset + e.length + DIGEST + 4 > buf.length) {
-      throw new InputError(`bundle truncated: part "${e.name}" (${e.length} bytes) runs past the end`, { file });
+      throw new InputError(`bundle truncated: part "${e.name}" (${e.length} bytes) runs past the end`, {
+        file,
+      });
     }
     parts.push(buf.subarray(offset, offset + e.length));
     offset += e.length;
@@ -119,23 +133,33 @@ export function decodeContainer(
   const contentEnd = offset;
   const sigLength = buf.readUInt32LE(contentEnd + DIGEST);
   if (sigLength !== 0 && sigLength !== SIGNATURE_BLOCK) {
-    throw new InputError(`bundle corrupt: signature block of ${sigLength} bytes (expected 0 or ${SIGNATURE_BLOCK})`, {
+    throw new InputError(
+      `bundle corrupt: signature block of ${sigLength} bytes (expected 0 or ${SIGNATURE_BLOCK})`,
+      {
+        file,
+      },
+    );
+  }
+  const expectedSize = contentEnd + DIGEST + 4 + sigLength;
+  if (buf.length < expectedSize)
+    throw new InputError(`bundle truncated (${buf.length} of ${expectedSize} bytes)`, { file });
+  if (buf.length > expectedSize) {
+    throw new InputError(`bundle corrupt: ${buf.length - expectedSize} unexpected bytes after the end`, {
       file,
     });
   }
-  const expectedSize = contentEnd + DIGEST + 4 + sigLength;
-  if (buf.length < expectedSize) throw new InputError(`bundle truncated (${buf.length} of ${expectedSize} bytes)`, { file });
-  if (buf.length > expectedSize) {
-    throw new InputError(`bundle corrupt: ${buf.length - expectedSize} unexpected bytes after the end`, { file });
-  }
   entries.forEach((e, i) => {
     if (sha256(parts[i]).toString("hex") !== e.sha256) {
-      throw new InputError(`bundle tampered: part "${e.name}" does not match its SHA-256 in the manifest`, { file });
+      throw new InputError(`bundle tampered: part "${e.name}" does not match its SHA-256 in the manifest`, {
+        file,
+      });
     }
   });
   const digest = buf.subarray(contentEnd, contentEnd + DIGEST);
   if (!sha256(buf.subarray(0, contentEnd)).equals(digest)) {
-    throw new InputError("bundle tampered: content digest mismatch (header, manifest or digest changed)", { file });
+    throw new InputError("bundle tampered: content digest mismatch (header, manifest or digest changed)", {
+      file,
+    });
   }
   const sigStart = contentEnd + DIGEST + 4;
   const signature =

@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -35,7 +43,8 @@ export function signatureValid(sig: ContainerSignature, digest: Uint8Array): boo
   }
   if (key.asymmetricKeyType !== "ed25519") return false;
   // Re-export must give the same bytes: refuses any alternative encoding of the same key.
-  if (!Buffer.from(key.export({ type: "spki", format: "der" })).equals(Buffer.from(sig.publicKey))) return false;
+  if (!Buffer.from(key.export({ type: "spki", format: "der" })).equals(Buffer.from(sig.publicKey)))
+    return false;
   return verify(null, signedMessage(digest), key, sig.signature);
 }
 
@@ -51,7 +60,9 @@ export async function readPrivateKey(path: string): Promise<KeyObject> {
     if (key.asymmetricKeyType !== "ed25519") throw new Error("not ed25519");
     return key;
   } catch {
-    throw new InputError("not an Ed25519 private key in PEM format (make one with `bundle keygen`)", { file: path });
+    throw new InputError("not an Ed25519 private key in PEM format (make one with `bundle keygen`)", {
+      file: path,
+    });
   }
 }
 
@@ -73,7 +84,9 @@ async function readKeyFile(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (e) {
-    throw new InputError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+    throw new InputError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      file: path,
+    });
   }
 }
 

@@ -33,7 +33,12 @@ test("target_test: 10,000 encounters with labels I 2742, M 1435, P 1453, R 4370"
 // Counts from: /usr/bin/python3 -c "import csv,glob,collections; [print(f, collections.Counter(r[-1] for r in
 //   list(csv.reader(open(f)))[1:])) for f in sorted(glob.glob('/work/shared/data/influenza-dtl/*/*.csv'))]"
 const EXPECTED: Record<string, Record<string, number>> = {
-  "findings_final_0814-portion1ita06round14_seed2016863826_size10000.csv": { I: 2673, M: 1371, P: 1444, R: 4512 },
+  "findings_final_0814-portion1ita06round14_seed2016863826_size10000.csv": {
+    I: 2673,
+    M: 1371,
+    P: 1444,
+    R: 4512,
+  },
   "findings_final_0814_seed1591536269_size10000.csv": { I: 2700, M: 1421, P: 1486, R: 4393 },
   "findings_final_0814_seed-1494714102_size10000.csv": { I: 2742, M: 1435, P: 1453, R: 4370 },
   "findings_final_0814_seed-1133351443_size400.csv": { I: 116, M: 58, P: 39, R: 187 },
@@ -89,7 +94,8 @@ test("every influenza-dtl file reads, with the tokens of the PyTorch reference a
     const ds = await readFindingsTable({ file, catalog: CATALOG });
     const name = file.split("/").pop()!;
     assert.deepEqual(labelCounts(ds), EXPECTED[name], name);
-    for (let t = 0; t < ds.observationTypes.length; t++) assert.ok(h5Tokens.has(ourToken(ds, t)), ourToken(ds, t));
+    for (let t = 0; t < ds.observationTypes.length; t++)
+      assert.ok(h5Tokens.has(ourToken(ds, t)), ourToken(ds, t));
     // Row-by-row equality with the reference tokenisation on the first 50 rows.
     const lines = readFileSync(file, "utf8").split(/\r?\n/);
     const header = lines[0].split(",");
@@ -160,11 +166,27 @@ test("a well-formed small table reads with M dropped and level M kept", async ()
 });
 
 test("bad input -> InputError naming file, row and column", async () => {
-  await expectInputError("C1,C2,diagnosis\nP,A,I\nP,A\n", { row: 3, field: "diagnosis", message: /2 fields, header has 3/ });
+  await expectInputError("C1,C2,diagnosis\nP,A,I\nP,A\n", {
+    row: 3,
+    field: "diagnosis",
+    message: /2 fields, header has 3/,
+  });
   await expectInputError("C1,C2,diagnosis\nP,X,I\n", { row: 2, field: "C2", message: /unknown value "X"/ });
-  await expectInputError("C1,T,diagnosis\nP,Q,I\n", { row: 2, field: "T", message: /unknown value "Q" \(expected P\/M\)/ });
-  await expectInputError("C1,C2,label\nP,A,I\n", { row: 1, field: "diagnosis", message: /label column "diagnosis" is missing/ });
-  await expectInputError("C1,C9,diagnosis\nP,A,I\n", { row: 1, field: "C9", message: /has no entry for column "C9"/ });
+  await expectInputError("C1,T,diagnosis\nP,Q,I\n", {
+    row: 2,
+    field: "T",
+    message: /unknown value "Q" \(expected P\/M\)/,
+  });
+  await expectInputError("C1,C2,label\nP,A,I\n", {
+    row: 1,
+    field: "diagnosis",
+    message: /label column "diagnosis" is missing/,
+  });
+  await expectInputError("C1,C9,diagnosis\nP,A,I\n", {
+    row: 1,
+    field: "C9",
+    message: /has no entry for column "C9"/,
+  });
   await expectInputError("encounter_id,C1,diagnosis\ne1,P,I\ne1,A,R\n", {
     row: 3,
     field: "encounter_id",
@@ -173,7 +195,11 @@ test("bad input -> InputError naming file, row and column", async () => {
   await expectInputError("C1,C2,diagnosis\nP,A,\n", { row: 2, field: "diagnosis", message: /empty label/ });
   await expectInputError("C1,diagnosis\n", { row: undefined, field: undefined, message: /no data rows/ });
   await expectInputError("", { row: undefined, field: undefined, message: /file is empty/ });
-  const latin1 = Buffer.concat([Buffer.from("C1,diagnosis\nP,I\nP,"), Buffer.from([0xe9]), Buffer.from("\n")]);
+  const latin1 = Buffer.concat([
+    Buffer.from("C1,diagnosis\nP,I\nP,"),
+    Buffer.from([0xe9]),
+    Buffer.from("\n"),
+  ]);
   await expectInputError(latin1, { row: 3, field: undefined, message: /not valid UTF-8/ });
   await expectInputError('C1,diagnosis\n"P,I\n', { row: 2, field: "column 1", message: /unclosed quote/ });
 });

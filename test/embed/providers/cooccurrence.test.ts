@@ -1,11 +1,25 @@
 import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { TokenSequences, Vocabulary } from "../../../src/concepts/vocabulary.js";
+import { EmbeddingCache, embedWithCache } from "../../../src/embed/cache.js";
 import { fitCooccurrenceProvider } from "../../../src/embed/providers/cooccurrence.js";
 import { createHashingProvider } from "../../../src/embed/providers/hashing.js";
+import { providerId } from "../../../src/embed/types.js";
 import { tok } from "../influenza-tokens.js";
 
-const encounters = [[1, 2, 3], [1, 2], [2, 3, 4], [4, 5, 6], [5, 6], [1, 3], [4, 6], [1, 2, 5]];
+const encounters = [
+  [1, 2, 3],
+  [1, 2],
+  [2, 3, 4],
+  [4, 5, 6],
+  [5, 6],
+  [1, 3],
+  [4, 6],
+  [1, 2, 5],
+];
 function seqsOf(e: number[][]): TokenSequences {
   const offsets = new Uint32Array(e.length + 1);
   e.forEach((x, i) => {
@@ -54,6 +68,11 @@ test("target tokens match by text; unseen texts get zeros or the fallback", asyn
   assert.ok(Math.abs(m.data[0] - expected[1][0]) < 1e-4);
   assert.deepEqual(Array.from(m.data.subarray(2, 4)), [0, 0]);
   assert.ok(Math.abs(m.data[4] - expected[0][0]) < 1e-4);
+  // Through the cache: the zero vector is returned but not cached.
+  const cache = new EmbeddingCache(mkdtempSync(join(tmpdir(), "cb-cooc-")));
+  const cached = await embedWithCache(p, target, cache);
+  assert.deepEqual(cached.data, m.data);
+  assert.equal(cache.size(providerId(p.info)), 2);
   const fallback = createHashingProvider({ dimension: 8 });
   assert.throws(
     () => fitCooccurrenceProvider(vocab, seqsOf(encounters), { dimension: 2 }, { fallback }),

@@ -3,6 +3,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parquetWriteBuffer } from "hyparquet-writer";
+import { buildVocabulary } from "../../../src/concepts/vocabulary.js";
+import { readFindingsTable } from "../../../src/data/adapters/findings-table.js";
 import { encodeNpy } from "../../../src/embed/npy.js";
 import { createTableProvider } from "../../../src/embed/providers/table.js";
 import type { EmbeddingProvider } from "../../../src/embed/types.js";
@@ -28,7 +30,10 @@ test("concept_pair_bert.h5 loads as 180 x 768 with the values h5py reads", async
   const tokens = [
     tok("C0013404", "Not dyspnea", { kind: "absent" }),
     tok("C0013404", "dyspnea"),
-    tok("agegroup", "ages less then 5, might be infant, baby, or very young kids", { kind: "level", level: "ls5" }),
+    tok("agegroup", "ages less then 5, might be infant, baby, or very young kids", {
+      kind: "level",
+      level: "ls5",
+    }),
     tok("C0424781", "high grade temperature (> = 104.0F / 40C)", { kind: "level", level: "P" }),
   ];
   const m = await p.embed(tokens);
@@ -85,7 +90,11 @@ test("all three seed-paper files resolve every influenza-dtl token by code, valu
 test("tokens without a vector are an error listing them, or go to the fallback", async () => {
   const file = h5("concept_pair_bert.h5");
   const p = await createTableProvider({ file });
-  const unknown = [tok("C0013404", "dyspnea"), tok("X1", "levitation"), tok("X2", "Not flying", { kind: "absent" })];
+  const unknown = [
+    tok("C0013404", "dyspnea"),
+    tok("X1", "levitation"),
+    tok("X2", "Not flying", { kind: "absent" }),
+  ];
   await assert.rejects(p.embed(unknown), (e: unknown) => {
     assert.ok(e instanceof InputError);
     assert.match(e.message, /no vector for 2 of 3 tokens/);
@@ -140,9 +149,15 @@ test("NPY + index, CSV (wide and vector column), JSON and Parquet tables give th
   await checkSmall(join(dir, "small.npy"));
 
   const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
-  writeFileSync(join(dir, "wide.csv"), `key,d0,d1,d2\n${keys.map((k, i) => `${q(k)},${vecs[i].join(",")}`).join("\n")}\n`);
+  writeFileSync(
+    join(dir, "wide.csv"),
+    `key,d0,d1,d2\n${keys.map((k, i) => `${q(k)},${vecs[i].join(",")}`).join("\n")}\n`,
+  );
   await checkSmall(join(dir, "wide.csv"));
-  writeFileSync(join(dir, "list.csv"), `key,vector\r\n${keys.map((k, i) => `${q(k)},"[${vecs[i].join(", ")}]"`).join("\r\n")}`);
+  writeFileSync(
+    join(dir, "list.csv"),
+    `key,vector\r\n${keys.map((k, i) => `${q(k)},"[${vecs[i].join(", ")}]"`).join("\r\n")}`,
+  );
   await checkSmall(join(dir, "list.csv"));
 
   writeFileSync(join(dir, "map.json"), JSON.stringify(Object.fromEntries(keys.map((k, i) => [k, vecs[i]]))));
@@ -161,18 +176,50 @@ test("NPY + index, CSV (wide and vector column), JSON and Parquet tables give th
 });
 
 test("text-keyed tables resolve by text", async () => {
-  writeFileSync(join(dir, "texts.json"), JSON.stringify({ "chest pain": [1, 0], "chest tightness": [0, 1], "Not chest pain": [1, 1] }));
+  writeFileSync(
+    join(dir, "texts.json"),
+    JSON.stringify({ "chest pain": [1, 0], "chest tightness": [0, 1], "Not chest pain": [1, 1] }),
+  );
   const p = await createTableProvider({ file: join(dir, "texts.json") });
-  const tokens = [tok("L1", "Chest  pain"), tok("L1", "Not chest pain", { kind: "absent" }), tok("L2", "chest tightness")];
+  const tokens = [
+    tok("L1", "Chest  pain"),
+    tok("L1", "Not chest pain", { kind: "absent" }),
+    tok("L2", "chest tightness"),
+  ];
   const res = p.resolve(tokens);
   assert.deepEqual(Array.from(res.rows), [0, 2, 1]);
   assert.deepEqual(res.how, ["text", "text", "text"]);
+  assert.deepEqual(Array.from(p.resolve([tok("L3", "pain")]).rows), [-1]);
+});
+
+test("a token with another code but the same text finds the seed paper's vector by text", async () => {
+  const p = await createTableProvider({ file: h5("concept_pair_bert.h5") });
+  const res = p.resolve([
+    tok("LOC-7", "Dyspnea"),
+    tok("LOC-7", "not dyspnea", { kind: "absent" }),
+    tok("LOC-8", "dyspnoea"),
+  ]);
+  assert.deepEqual(
+    Array.from(res.rows).map((r) => (r < 0 ? null : p.table.keys[r])),
+    ["C0013404 dyspnea", "C0013404 Not dyspnea", null],
+  );
 });
 
 test("bad tables are clear input errors", async () => {
   const cases: [string, string, RegExp][] = [
-    ["dup.json", JSON.stringify([{ key: "a b", vector: [1] }, { key: "a b", vector: [2] }]), /duplicate key "a b"/],
-    ["dim.json", JSON.stringify({ "a x": [1, 2], "b y": [1, 2, 3] }), /dimension mismatch: "b y" has 3 values/],
+    [
+      "dup.json",
+      JSON.stringify([
+        { key: "a b", vector: [1] },
+        { key: "a b", vector: [2] },
+      ]),
+      /duplicate key "a b"/,
+    ],
+    [
+      "dim.json",
+      JSON.stringify({ "a x": [1, 2], "b y": [1, 2, 3] }),
+      /dimension mismatch: "b y" has 3 values/,
+    ],
     ["zero.json", JSON.stringify({ "a x": [1, 2], "b y": [0, 0] }), /"b y" is all zero/],
     ["nan.csv", "key,d0,d1\na x,1,2\nb y,nan,1\n", /non-finite value \(NaN\)/],
     ["inf.csv", "key,d0,d1\na x,1,Infinity\n", /non-finite value \(Infinity\)/],
@@ -191,8 +238,25 @@ test("bad tables are clear input errors", async () => {
   }
   writeFileSync(join(dir, "rows.npy"), encodeNpy([2, 2], new Float32Array([1, 2, 3, 4])));
   writeFileSync(join(dir, "rows.keys.txt"), "a x\nb y\nc z\n");
-  await assert.rejects(createTableProvider({ file: join(dir, "rows.npy") }), /index has 3 keys but rows.npy has 2 rows/);
+  await assert.rejects(
+    createTableProvider({ file: join(dir, "rows.npy") }),
+    /index has 3 keys but rows.npy has 2 rows/,
+  );
   writeFileSync(join(dir, "fake.h5"), "not hdf5");
   await assert.rejects(createTableProvider({ file: join(dir, "fake.h5") }), InputError);
   await assert.rejects(createTableProvider({ file: join(dir, "absent.h5") }), /embedding file not found/);
+});
+
+test("the data adapter's influenza vocabulary resolves fully against all three files", async () => {
+  const ds = await readFindingsTable({
+    file: sharedData("influenza-dtl", "target_train", "findings_final_0814_seed-53154026_size50.csv"),
+    catalog: sharedData("influenza-embeddings", "concept_pair.txt"),
+  });
+  const { vocabulary } = buildVocabulary(ds);
+  assert.ok(vocabulary.tokens.length > 100);
+  for (const f of ["concept_pair_bert.h5", "concept_pair_biobert.h5", "concept_pair_openai_small.h5"]) {
+    const p = await createTableProvider({ file: h5(f) });
+    const m = await p.embed(vocabulary.tokens);
+    assert.equal(m.rows, vocabulary.tokens.length, f);
+  }
 });

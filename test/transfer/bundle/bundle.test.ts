@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { TrainSettings, type TrainSettingsInput } from "../../../src/model/train-settings.js";
 import {
   checkEmbeddingCompatible,
   decodeBundle,
@@ -48,13 +49,20 @@ describe("model bundle", () => {
     const opened = decodeBundle(unsigned, "b.cbm");
     assert.deepEqual(opened.snapshot, snapshot);
     assert.equal(opened.signer, null);
-    assert.deepEqual(opened.header.training, { lr: 0.001 });
+    // Training settings are recorded complete (defaults filled in), and only settings get in.
+    assert.deepEqual(opened.header.training, { ...TrainSettings.parse({ lr: 0.001 }) });
+    assert.throws(
+      () => encodeBundle({ snapshot, training: { lr: 0.1, ids: ["enc-1"] } as TrainSettingsInput }),
+      (e: unknown) => e instanceof InputError && /training/.test(e.message),
+    );
     // Counts: 123 -> 130 (rounded up to a multiple of 10), 31 -> 40, 7 -> suppressed.
     assert.deepEqual(opened.header.performance?.counts, { train: 130, validation: 40, test: "<11" });
   });
 
   it("is deterministic for the same inputs", () => {
-    assert.ok(encodeBundle({ snapshot, performance, training: { lr: 0.001 }, createdAt: CREATED }).equals(unsigned));
+    assert.ok(
+      encodeBundle({ snapshot, performance, training: { lr: 0.001 }, createdAt: CREATED }).equals(unsigned),
+    );
   });
 
   it("checks a signature against the embedded key and a trusted key", () => {
@@ -75,8 +83,15 @@ describe("model bundle", () => {
   });
 
   it("refuses a signature taken from another bundle", () => {
-    const other = encodeBundle({ snapshot: smallSnapshot(2), createdAt: CREATED, signingKey: keyA.privateKey });
-    const spliced = Buffer.concat([signed.subarray(0, signed.length - 64), other.subarray(other.length - 64)]);
+    const other = encodeBundle({
+      snapshot: smallSnapshot(2),
+      createdAt: CREATED,
+      signingKey: keyA.privateKey,
+    });
+    const spliced = Buffer.concat([
+      signed.subarray(0, signed.length - 64),
+      other.subarray(other.length - 64),
+    ]);
     refuses(spliced, /signature is invalid/);
   });
 
@@ -103,7 +118,10 @@ describe("model bundle", () => {
 
   it("refuses a newer or unknown format version with a clear message", () => {
     refuses(encodeBundle({ snapshot, createdAt: CREATED, formatVersion: 2 }), /version 2 is newer/);
-    refuses(encodeBundle({ snapshot, createdAt: CREATED, formatVersion: 0 }), /unknown bundle format version 0/);
+    refuses(
+      encodeBundle({ snapshot, createdAt: CREATED, formatVersion: 0 }),
+      /unknown bundle format version 0/,
+    );
   });
 
   it("refuses a file that is not a bundle", () => {

@@ -58,14 +58,14 @@ export function findTableFiles(
 }
 
 /**
- * OMOP tables in a folder, queried by embedded DuckDB: each table becomes a view over its files.
- * CSV is read with every column as VARCHAR (the shared SQL casts what it uses), so a late odd value
- * cannot break DuckDB's type sniffing halfway through a big file.
+ * OMOP tables in a folder, queried by embedded DuckDB: a Parquet table becomes a view over its files,
+ * a CSV table is loaded once (needed columns only). CSV is read with every column as VARCHAR (the
+ * shared SQL casts what it uses), so a late odd value cannot break DuckDB's type sniffing halfway
+ * through a big file.
  */
 export class DuckDbFolderEngine implements SqlEngine {
   readonly adapter = "omop-duckdb";
   readonly description: string;
-  private readonly views = new Map<OmopTable, TableFiles>();
 
   private constructor(
     private readonly source: FilesSource,
@@ -100,7 +100,7 @@ export class DuckDbFolderEngine implements SqlEngine {
     return sqlIdentifier(table);
   }
 
-  async checkColumns(required: Map<OmopTable, string[]>): Promise<void> {
+  async prepare(required: Map<OmopTable, string[]>): Promise<void> {
     for (const [table, columns] of required) {
       const files = findTableFiles(this.source.dir, table, this.source.format);
       if (!files) {
@@ -117,25 +117,35 @@ export class DuckDbFolderEngine implements SqlEngine {
         files.format === "csv"
           ? `read_csv(${list}, header = true, all_varchar = true, union_by_name = true)`
           : `read_parquet(${list}, union_by_name = true)`;
+      const cols = columns.map(sqlIdentifier).join(", ");
+      // Parquet is columnar and cheap to rescan: a view. CSV is parsed (and its dialect sniffed) once
+      // into a table of just the needed columns, instead of once per query; DuckDB spills that table
+      // to the temp folder beyond memoryLimit.
+      const kind = files.format === "csv" ? "TABLE" : "VIEW";
       try {
-        await this.connection.run(
-          `CREATE OR REPLACE VIEW ${sqlIdentifier(table)} AS SELECT * FROM ${reader}`,
-        );
+        await this.connection.run(`CREATE ${kind} ${sqlIdentifier(table)} AS SELECT ${cols} FROM ${reader}`);
       } catch (e) {
-        throw new InputError(`cannot read OMOP table "${table}": ${errorText(e)}`, { file: files.files[0] });
-      }
-      this.views.set(table, files);
-      const probe = await this.connection.runAndReadAll(`SELECT * FROM ${sqlIdentifier(table)} LIMIT 0`);
-      // DuckDB identifiers are case-insensitive, so PERSON_ID in a header is person_id.
-      const have = new Set(probe.columnNames().map((c) => c.toLowerCase()));
-      for (const col of columns) {
-        if (!have.has(col)) {
-          throw new InputError(`OMOP table "${table}" has no column "${col}"`, {
+        // Only on failure look at the header (another sniffing pass) to name the missing column.
+        const missing = await this.missingColumn(reader, columns);
+        if (missing !== undefined) {
+          throw new InputError(`OMOP table "${table}" has no column "${missing}"`, {
             file: files.files[0],
-            field: col,
+            field: missing,
           });
         }
+        throw new InputError(`cannot read OMOP table "${table}": ${errorText(e)}`, { file: files.files[0] });
       }
+    }
+  }
+
+  private async missingColumn(reader: string, columns: string[]): Promise<string | undefined> {
+    try {
+      const probe = await this.connection.runAndReadAll(`SELECT * FROM ${reader} LIMIT 0`);
+      // DuckDB identifiers are case-insensitive, so PERSON_ID in a header is person_id.
+      const have = new Set(probe.columnNames().map((c) => c.toLowerCase()));
+      return columns.find((c) => !have.has(c));
+    } catch {
+      return undefined;
     }
   }
 

@@ -14,8 +14,11 @@ export interface SqlEngine {
   readonly description: string;
   /** A relation expression for a table, safe to paste into SQL (a view name or a quoted schema.table). */
   relation(table: OmopTable): string;
-  /** Throws InputError naming the table (and column) when a table or one of its columns is missing. */
-  checkColumns(required: Map<OmopTable, string[]>): Promise<void>;
+  /**
+   * Make the tables queryable and check them first: throws InputError naming the table (and column)
+   * when a table or one of its columns is missing.
+   */
+  prepare(required: Map<OmopTable, string[]>): Promise<void>;
   /** Run a query and hand its rows over in bounded batches, in result order. */
   stream(sql: string, onRows: (rows: SqlRow[]) => void): Promise<void>;
   close(): Promise<void>;

@@ -114,7 +114,7 @@ export class PostgresEngine implements SqlEngine {
     return `${sqlIdentifier(this.schemaOf(table))}.${sqlIdentifier(table)}`;
   }
 
-  async checkColumns(required: Map<OmopTable, string[]>): Promise<void> {
+  async prepare(required: Map<OmopTable, string[]>): Promise<void> {
     for (const [table, columns] of required) {
       const schema = this.schemaOf(table);
       const res = await this.query<{ column_name: string }>(

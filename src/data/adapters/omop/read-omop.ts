@@ -44,7 +44,7 @@ export async function readOmopSite(
       ? await DuckDbFolderEngine.open({ ...s.source, dir: resolve(s.source.dir) })
       : await PostgresEngine.open(s.source);
   try {
-    await engine.checkColumns(requiredColumns(s));
+    await engine.prepare(requiredColumns(s));
     return await readWithEngine(s, engine, opts);
   } finally {
     await engine.close();
@@ -171,16 +171,30 @@ async function readWithEngine(
   const b = new SiteDatasetBuilder(name, { labelClasses: classes });
 
   // Concepts enter the catalog on first use, so it holds exactly the concepts some encounter has.
-  const typeOfConcept = new Map<string, number>();
-  const clinicalType = (id: string): number => {
+  const typeOfConcept = new Map<number, number>();
+  const clinicalType = (id: number): number => {
     let t = typeOfConcept.get(id);
     if (t === undefined) {
-      const f = facts.get(id);
-      if (!f) throw new Error(`OMOP concept ${id} occurs in a visit window but not in the concept scan`);
-      t = b.typeId(b.addConcept(clinicalConcept(s, id, f)), PRESENT);
+      const code = String(id);
+      const f = facts.get(code);
+      if (!f) throw new Error(`OMOP concept ${code} occurs in a visit window but not in the concept scan`);
+      t = b.typeId(b.addConcept(clinicalConcept(s, code, f)), PRESENT);
       typeOfConcept.set(id, t);
     }
     return t;
+  };
+  // Concept ids of one visit, ascending: the database returns them unordered (see sql.ts).
+  const idBuffer: number[] = [];
+  const sortedIds = (list: string): number[] => {
+    idBuffer.length = 0;
+    for (const part of list.split(" ")) {
+      const id = Number(part);
+      if (!Number.isSafeInteger(id)) {
+        throw new InputError(`concept id "${part}" is not an integer`, { file: engine.description });
+      }
+      idBuffer.push(id);
+    }
+    return idBuffer.sort((x, y) => x - y);
   };
   const age = ageBandLevels(s.ageBands);
   const genderTexts = s.demographics ? await readGenderTexts(engine) : {};
@@ -231,7 +245,7 @@ async function readWithEngine(
         period: year,
         time: Number(startDay) * 86_400_000,
       });
-      if (conceptIds !== null) for (const id of conceptIds.split(" ")) b.addObservation(clinicalType(id));
+      if (conceptIds !== null) for (const id of sortedIds(conceptIds)) b.addObservation(clinicalType(id));
       if (s.demographics) {
         if (ageYears !== null) {
           b.addObservation(levelType("age", age.levels[ageBandIndex(Number(ageYears), s.ageBands)]));

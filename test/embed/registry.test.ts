@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createProvider, EmbeddingSpec, parseEmbeddingSpec } from "../../src/embed/registry.js";
+import { InputError } from "../../src/util/errors.js";
+import { tok } from "./influenza-tokens.js";
+
+test("specs get their provider's defaults and bad specs are input errors", () => {
+  const h = EmbeddingSpec.parse({ provider: "hashing" });
+  assert.deepEqual(h, {
+    provider: "hashing",
+    dimension: 512,
+    ngramMin: 3,
+    ngramMax: 5,
+    wordWeight: 1,
+    signed: true,
+    idf: false,
+    normalize: true,
+    seed: 0,
+  });
+  const o = parseEmbeddingSpec({ provider: "openai", model: "text-embedding-3-small" });
+  assert.equal(o.provider === "openai" && o.baseUrl, "https://api.openai.com/v1");
+  assert.throws(() => parseEmbeddingSpec({ provider: "word2vec" }), InputError);
+  assert.throws(
+    () => parseEmbeddingSpec({ provider: "hashing", dimensions: 3 }, "spec.yaml: embedding"),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match(e.message, /spec\.yaml: embedding/);
+      return true;
+    },
+  );
+  assert.throws(() => parseEmbeddingSpec({ provider: "table" }), /file/);
+});
+
+test("createProvider builds each provider from its spec and context", async () => {
+  const source = { site: "S", tokens: [tok("C1", "fever"), tok("C2", "cough")] };
+  const onehot = await createProvider({ provider: "onehot" }, { sourceVocabulary: source });
+  assert.equal(onehot.info.dimension, 3);
+  await assert.rejects(createProvider({ provider: "onehot" }), /needs the source vocabulary/);
+  const hashing = await createProvider(
+    { provider: "hashing", dimension: 64, idf: true },
+    { sourceVocabulary: source },
+  );
+  assert.equal((await hashing.embed(source.tokens)).dim, 64);
+  const table = await createProvider({
+    provider: "table",
+    file: "shared:influenza-embeddings/concept_pair_bert.h5",
+    fallback: { provider: "hashing", dimension: 768 },
+  });
+  const m = await table.embed([tok("C0013404", "dyspnea"), tok("X", "levitation")]);
+  assert.equal(m.data[0], Math.fround(-0.5546619296073914)); // h5py, see providers/table.test.ts
+  assert.ok(Math.abs(Math.hypot(...m.data.subarray(768)) - 1) < 1e-5); // hashing vector, unit length
+  await assert.rejects(createProvider({ provider: "cooccurrence" }), /needs the encounters/);
+  const cooc = await createProvider(
+    { provider: "cooccurrence", dimension: 1 },
+    {
+      fitData: {
+        vocab: source,
+        seqs: { count: 2, offsets: Uint32Array.from([0, 2, 4]), tokens: Uint32Array.from([1, 2, 1, 2]) },
+      },
+    },
+  );
+  assert.equal(cooc.info.provider, "cooccurrence");
+  await assert.rejects(
+    createProvider({ provider: "onnx", modelDir: "no/such/dir" }),
+    /model directory not found/,
+  );
+});

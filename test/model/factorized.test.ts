@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { EngineInput } from "../../src/model/engine.js";
+import { DirectCnnEngine } from "../../src/model/engine-direct.js";
+import { FactorizedCnnEngine } from "../../src/model/engine-factorized.js";
+import type { OptimizerConfig } from "../../src/model/optimizer.js";
+import { initParams } from "../../src/model/params.js";
+import type { ModelArchitecture } from "../../src/model/types.js";
+import { Rng } from "../../src/util/rng.js";
+import { maxRelDiff, randomProblem } from "./fixtures.js";
+
+/*
+ * The token-space engine must follow the same trajectory as plain D-space SGD: run both for 200
+ * steps on the same batches and dropout masks and compare probabilities and rebuilt weights.
+ */
+function compare(
+  arch: ModelArchitecture,
+  cfg: OptimizerConfig,
+  freezeDense: boolean,
+  maxLen: number,
+  rows: number,
+) {
+  const prob = randomProblem(21, rows, arch.embeddingDim, 60, arch.numClasses, maxLen);
+  const params = initParams(arch, new Rng(5));
+  const mk = (): EngineInput => ({
+    params,
+    embedding: prob.embedding,
+    rows: prob.rows,
+    train: { seqs: prob.seqs, labels: prob.labels },
+    classWeights: null,
+    trainEmbedding: false,
+    trainConv: true,
+    trainDense: !freezeDense,
+    dropoutRng: new Rng(8),
+  });
+  const direct = new DirectCnnEngine(mk(), cfg);
+  const fact = new FactorizedCnnEngine(mk(), cfg);
+  const order = new Rng(4);
+  for (let s = 0; s < 200; s++) {
+    const batch = order.permutation(prob.seqs.count).subarray(0, 8);
+    const l1 = direct.step(batch, 0, 8);
+    const l2 = fact.step(batch, 0, 8);
+    assert.ok(Math.abs(l1 - l2) <= 1e-9 * Math.max(1, Math.abs(l1)), `loss at step ${s}: ${l1} vs ${l2}`);
+  }
+  const p1 = direct.probs(prob.seqs);
+  const p2 = fact.probs(prob.seqs);
+  assert.ok(maxRelDiff(p1, p2) < 1e-9, `probabilities differ by ${maxRelDiff(p1, p2)}`);
+  const w1 = direct.export(direct.capture()).params;
+  const w2 = fact.export(fact.capture()).params;
+  w1.convW.forEach((w, i) => {
+    const d = maxRelDiff(w, w2.convW[i]);
+    assert.ok(d < 1e-9, `conv${i}.weight differs by ${d}`);
+    // ... and the weights really moved away from the initialisation.
+    assert.ok(maxRelDiff(w, params.convW[i]) > 1e-3);
+  });
+  assert.ok(maxRelDiff(w1.convB[0], w2.convB[0]) < 1e-9);
+  assert.ok(maxRelDiff(w1.denseW, w2.denseW) < 1e-9);
+}
+
+const SGD: OptimizerConfig = {
+  kind: "sgd",
+  lr: 0.05,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 0.01,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+};
+
+const cnn = (kernels: number[], C: number): ModelArchitecture => ({
+  kind: "concept-cnn",
+  embeddingDim: 7,
+  kernelSizes: kernels,
+  filters: kernels.map(() => 5),
+  numClasses: C,
+  dropout: 0.5,
+});
+
+test("factorized == direct: kernel 1, Nesterov + weight decay, ranked max-pool (long encounters)", () => {
+  compare(cnn([1], 2), SGD, false, 16, 12);
+});
+
+test("factorized == direct: kernel 1, scanned max-pool (short encounters, larger vocabulary)", () => {
+  compare(cnn([1], 3), SGD, false, 4, 30);
+});
+
+test("factorized == direct: kernels 1 and 3, plain momentum, frozen dense layer", () => {
+  compare(cnn([1, 3], 2), { ...SGD, nesterov: false }, true, 8, 15);
+});
+
+test("factorized == direct: no momentum, embedding dimension above the vocabulary size", () => {
+  const arch: ModelArchitecture = { ...cnn([2], 2), embeddingDim: 20 };
+  compare(arch, { ...SGD, momentum: 0 }, false, 6, 9);
+});
