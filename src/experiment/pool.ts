@@ -25,9 +25,8 @@ export function createJobRunner(size: number): JobRunner {
   const idle: Worker[] = [];
   const all: Worker[] = [];
   const waiting: ((w: Worker) => void)[] = [];
-  const workerUrl = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
   for (let i = 0; i < size; i++) {
-    const w = new Worker(workerUrl);
+    const w = spawnWorker();
     w.unref();
     all.push(w);
     idle.push(w);
@@ -73,4 +72,15 @@ export function createJobRunner(size: number): JobRunner {
       await Promise.all(all.map((w) => w.terminate()));
     },
   };
+}
+
+/**
+ * Built code runs worker.js directly. Run from source (tsx), a worker thread does not inherit tsx's
+ * loader, so it registers tsx itself before importing worker.ts.
+ */
+function spawnWorker(): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url));
+  const entry = new URL("./worker.ts", import.meta.url).href;
+  const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true });
 }

@@ -48,7 +48,7 @@ export interface PoolArgs {
    */
   argWin: Int32Array | null;
   need: Float64Array | null;
-  /** At least 2 x max filters. */
+  /** Exactly 2 x max filters. */
   scratch: Float64Array;
   /** Per branch, a ranking of the kernel-1 table (see sorted-table.ts), or null to scan. */
   sorted?: (SortedTokenTable | null)[] | null;
@@ -62,6 +62,9 @@ export function poolForward(a: PoolArgs): void {
   const { offsets, tokens } = seqs;
   const Ft = shape.features;
   const mark = a.mark;
+  const maxF = scratch.length >> 1;
+  const lo = scratch.subarray(0, maxF);
+  const hi = scratch.subarray(maxF, 2 * maxF);
   for (let b = 0; b < nb; b++) {
     const n = idx[idxStart + b];
     const start = offsets[n];
@@ -81,16 +84,16 @@ export function poolForward(a: PoolArgs): void {
       }
       if (k === 1) {
         const ranked = a.sorted?.[i] ?? null;
-        const arg = scratch.subarray(F, 2 * F);
+        const arg = hi;
         if (ranked && mark) {
           if (!marked) {
             for (let s = 0; s < len; s++) mark[tokens[start + s]] = 1;
             marked = true;
           }
-          maxByRank(ranked, tab, tokens, start, len, F, mark, scratch, arg);
-        } else maxRows(tab, tokens, start, len, F, scratch, argWin ? arg : null);
+          maxByRank(ranked, tab, tokens, start, len, F, mark, lo, arg);
+        } else maxRows(tab, tokens, start, len, F, lo, argWin ? arg : null);
         for (let f = 0; f < F; f++) {
-          const z = scratch[f] + bias[f];
+          const z = lo[f] + bias[f];
           const on = z > 0;
           pooled[out + f] = on ? z : 0;
           if (argWin) argWin[out + f] = on && (need === null || need[out + f] !== 0) ? arg[f] : -1;
@@ -98,18 +101,18 @@ export function poolForward(a: PoolArgs): void {
         continue;
       }
       const plane = rows * F;
-      const mx = scratch.subarray(F, 2 * F);
+      const mx = hi;
       for (let f = 0; f < F; f++) mx[f] = Number.NEGATIVE_INFINITY;
       if (argWin) for (let f = 0; f < F; f++) argWin[out + f] = 0;
       for (let s = 0; s < nw; s++) {
-        for (let f = 0; f < F; f++) scratch[f] = 0;
+        for (let f = 0; f < F; f++) lo[f] = 0;
         for (let j = 0; j < k && s + j < len; j++) {
           const row = j * plane + tokens[start + s + j] * F;
-          for (let f = 0; f < F; f++) scratch[f] += tab[row + f];
+          for (let f = 0; f < F; f++) lo[f] += tab[row + f];
         }
         for (let f = 0; f < F; f++) {
-          if (scratch[f] > mx[f]) {
-            mx[f] = scratch[f];
+          if (lo[f] > mx[f]) {
+            mx[f] = lo[f];
             if (argWin) argWin[out + f] = s;
           }
         }

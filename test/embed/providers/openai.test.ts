@@ -158,7 +158,7 @@ test("an aborted run resumes without re-requesting cached texts", async () => {
 });
 
 test("a killed process resumes without re-requesting cached texts", async () => {
-  const server = await startFakeServer({ delayMs: 15 });
+  const server = await startFakeServer({ delayMs: 25 });
   try {
     const dir = freshDir();
     const n = 3_000;

@@ -173,6 +173,22 @@ test("NPY + index, CSV (wide and vector column), JSON and Parquet tables give th
   });
   writeFileSync(join(dir, "wide.parquet"), new Uint8Array(buf));
   await checkSmall(join(dir, "wide.parquet"));
+  // A list<float> column (as pandas/pyarrow write embeddings), schema given explicitly.
+  const listBuf = parquetWriteBuffer({
+    columnData: [
+      { name: "key", data: keys },
+      { name: "vector", data: vecs },
+    ],
+    schema: [
+      { name: "root", num_children: 2 },
+      { name: "key", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "REQUIRED" },
+      { name: "vector", repetition_type: "OPTIONAL", converted_type: "LIST", num_children: 1 },
+      { name: "list", repetition_type: "REPEATED", num_children: 1 },
+      { name: "element", type: "FLOAT", repetition_type: "REQUIRED" },
+    ],
+  });
+  writeFileSync(join(dir, "list.parquet"), new Uint8Array(listBuf));
+  await checkSmall(join(dir, "list.parquet"));
 });
 
 test("text-keyed tables resolve by text", async () => {
