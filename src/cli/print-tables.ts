@@ -11,7 +11,11 @@ export function formatTables(tables: readonly TableView[]): string {
       ...r.cells.map((c) => (c ? `${c.value} ${c.ci}${c.symbol ? ` ${c.symbol}` : ""}` : "")),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]))
+        .join("  ")
+        .trimEnd();
     out.push(line(header), widths.map((w) => "-".repeat(w)).join("  "));
     for (const r of rows) out.push(line(r));
     for (const n of t.notes) out.push(`  ${n}`);

@@ -4,7 +4,9 @@ import { isInputError } from "../util/errors.js";
  * Wrap a command action: input errors print a clear one-line message and exit 2; other errors are
  * bugs and print their stack (exit 1). Secrets never reach messages because no code puts them there.
  */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void> | void,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);

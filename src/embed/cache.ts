@@ -253,22 +253,24 @@ function encodeRecord(text: string, vector: ArrayLike<number>): Buffer {
  * record (bad marker or checksum) is skipped by scanning for the next valid one.
  */
 function parseRecords(buf: Buffer, log: LogState): number {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   let consumed = 0;
   while (pos + RECORD_OVERHEAD <= buf.length) {
-    if (buf.readUInt32LE(pos) !== RECORD_MAGIC) {
+    if (view.getUint32(pos, true) !== RECORD_MAGIC) {
       pos++;
       continue;
     }
-    const tlen = buf.readUInt32LE(pos + 4);
-    const dim = buf.readUInt32LE(pos + 8);
+    const tlen = view.getUint32(pos + 4, true);
+    const dim = view.getUint32(pos + 8, true);
     const len = recordLength(tlen, dim);
     if (dim !== log.dim) {
       pos++;
       continue;
     }
     if (pos + len > buf.length) break;
-    if (crc32(buf.subarray(pos, pos + len - 4)) !== buf.readUInt32LE(pos + len - 4)) {
+    if (crc32(bytes.subarray(pos, pos + len - 4)) !== view.getUint32(pos + len - 4, true)) {
       pos++;
       continue;
     }
@@ -279,7 +281,7 @@ function parseRecords(buf: Buffer, log: LogState): number {
       const v =
         start % 4 === 0
           ? new Float32Array(buf.buffer, start, dim)
-          : new Float32Array(new Uint8Array(buf.subarray(pos + 12 + pad4(tlen), pos + len - 4)).buffer);
+          : new Float32Array(bytes.slice(pos + 12 + pad4(tlen), pos + len - 4).buffer);
       log.vectors.set(text, v);
     }
     pos += len;

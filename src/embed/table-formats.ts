@@ -126,7 +126,7 @@ let h5Ready: Promise<unknown> | null = null;
 /**
  * HDF5 via h5wasm (the reference HDF5 library compiled to WebAssembly). Two layouts: the seed
  * paper's one dataset per key (shape (1, dim) or (dim)), anywhere in the group tree (the key is the
- * path below the root); or one 2-D dataset `embeddings`/`vectors` with a string dataset `keys`.
+ * dataset's name); or one 2-D dataset `embeddings`/`vectors` with a string dataset `keys`.
  */
 async function readH5(file: string, b: TableBuilder): Promise<void> {
   h5Ready ??= h5wasm.ready;
@@ -180,7 +180,9 @@ async function readH5(file: string, b: TableBuilder): Promise<void> {
               },
             );
           }
-          b.add(path, numericValue(obj.value, file, path));
+          // The key is the dataset's own name: groups only organise the file (a name found in
+          // two groups is a duplicate key).
+          b.add(name, numericValue(obj.value, file, path));
         }
       }
     };

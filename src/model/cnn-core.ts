@@ -52,8 +52,35 @@ export interface PoolArgs {
   scratch: Float64Array;
   /** Per branch, a ranking of the kernel-1 table (see sorted-table.ts), or null to scan. */
   sorted?: (SortedTokenTable | null)[] | null;
-  /** rows bytes, all 0 (used and restored when `sorted` is given). */
-  mark?: Uint8Array;
+  /** tokenBitsets(seqs, rows) when `sorted` is given (computed per encounter otherwise). */
+  bits?: Uint32Array | null;
+}
+
+/** Words of a token-set bitset over `rows` ids. */
+export function bitsetWords(rows: number): number {
+  return (rows + 31) >>> 5;
+}
+
+/**
+ * Every encounter's token set as a bitset (count x bitsetWords(rows) words): the ranked max-pool
+ * tests membership without marking and unmarking the encounter's tokens at every visit.
+ */
+export function tokenBitsets(seqs: TokenSequences, rows: number): Uint32Array {
+  const W = bitsetWords(rows);
+  const bits = new Uint32Array(seqs.count * W);
+  for (let n = 0; n < seqs.count; n++) {
+    const o = n * W;
+    for (let t = seqs.offsets[n]; t < seqs.offsets[n + 1]; t++) {
+      const v = seqs.tokens[t];
+      bits[o + (v >>> 5)] |= 1 << (v & 31);
+    }
+  }
+  return bits;
+}
+
+/** Memory tokenBitsets would take, in bytes. */
+export function bitsetBytes(seqs: TokenSequences, rows: number): number {
+  return seqs.count * bitsetWords(rows) * 4;
 }
 
 /** Max-pool forward for a batch (see the comment at the top of this file). */
@@ -61,7 +88,9 @@ export function poolForward(a: PoolArgs): void {
   const { shape, tables, rows, convB, seqs, idx, idxStart, nb, pooled, argWin, need, scratch } = a;
   const { offsets, tokens } = seqs;
   const Ft = shape.features;
-  const mark = a.mark;
+  const W = bitsetWords(rows);
+  const shared = a.bits ?? null;
+  const own = shared ? null : new Uint32Array(W);
   const maxF = scratch.length >> 1;
   const lo = scratch.subarray(0, maxF);
   const hi = scratch.subarray(maxF, 2 * maxF);
@@ -69,7 +98,8 @@ export function poolForward(a: PoolArgs): void {
     const n = idx[idxStart + b];
     const start = offsets[n];
     const len = offsets[n + 1] - start;
-    let marked = false;
+    let bits: Uint32Array | null = null;
+    let bo = 0;
     for (let i = 0; i < shape.kernels.length; i++) {
       const k = shape.kernels[i];
       const F = shape.filters[i];
@@ -85,12 +115,18 @@ export function poolForward(a: PoolArgs): void {
       if (k === 1) {
         const ranked = a.sorted?.[i] ?? null;
         const arg = hi;
-        if (ranked && mark) {
-          if (!marked) {
-            for (let s = 0; s < len; s++) mark[tokens[start + s]] = 1;
-            marked = true;
+        if (ranked) {
+          if (bits === null) {
+            if (shared) {
+              bits = shared;
+              bo = n * W;
+            } else {
+              bits = own!;
+              bits.fill(0);
+              for (let s = 0; s < len; s++) bits[tokens[start + s] >>> 5] |= 1 << (tokens[start + s] & 31);
+            }
           }
-          maxByRank(ranked, tab, tokens, start, len, F, mark, lo, arg);
+          maxByRank(ranked, tab, tokens, start, len, F, bits, bo, lo, arg);
         } else maxRows(tab, tokens, start, len, F, lo, argWin ? arg : null);
         for (let f = 0; f < F; f++) {
           const z = lo[f] + bias[f];
@@ -123,12 +159,12 @@ export function poolForward(a: PoolArgs): void {
         if (argWin && (z <= 0 || (need !== null && need[out + f] === 0))) argWin[out + f] = -1;
       }
     }
-    if (marked && mark) for (let s = 0; s < len; s++) mark[tokens[start + s]] = 0;
   }
 }
 
 /**
- * Kernel-1 max by ranking: the first token of filter f's order that the encounter holds (mark).
+ * Kernel-1 max by ranking: the first token of filter f's order that the encounter holds (its
+ * bitset at bits[bo ..]).
  * The scan is capped at len ranks; past that a plain scan over the encounter's tokens is cheaper.
  * arg (as float64) gets the arg-max token id.
  */
@@ -139,7 +175,8 @@ function maxByRank(
   start: number,
   len: number,
   F: number,
-  mark: Uint8Array,
+  bits: Uint32Array,
+  bo: number,
   m: Float64Array,
   arg: Float64Array,
 ): void {
@@ -149,7 +186,10 @@ function maxByRank(
   for (let f = 0; f < F; f++) {
     const o = f * n;
     let r = 0;
-    while (r < cap && mark[order[o + r]] === 0) r++;
+    for (; r < cap; r++) {
+      const v = order[o + r];
+      if ((bits[bo + (v >>> 5)] >>> (v & 31)) & 1) break;
+    }
     if (r < cap) {
       m[f] = keys[o + r];
       arg[f] = order[o + r];
@@ -404,7 +444,7 @@ export function cnnProbs(
   sorted: (SortedTokenTable | null)[] | null = null,
 ): Float64Array {
   const N = idx ? idx.length : seqs.count;
-  const mark = sorted ? new Uint8Array(rows) : undefined;
+  const bits = sorted && bitsetBytes(seqs, rows) <= MAX_BITSET_BYTES ? cachedBitsets(seqs, rows) : null;
   const ids = idx ?? identity(N);
   const C = shape.classes;
   const out = new Float64Array(N * C);
@@ -428,7 +468,7 @@ export function cnnProbs(
       need: null,
       scratch,
       sorted,
-      mark,
+      bits,
     });
     denseForward(pooled, nb, shape.features, denseW, denseB, C, logits);
     softmaxRows(logits, nb, C);
@@ -464,4 +504,18 @@ export function rankTables(
     r.update(tables[i]);
     return r;
   });
+}
+
+/** Bitsets are kept for token sequences up to this size (the 1M x 1,000-token case takes 128 MB). */
+export const MAX_BITSET_BYTES = 256 * 1024 * 1024;
+
+const bitsetCache = new WeakMap<TokenSequences, { rows: number; bits: Uint32Array }>();
+
+/** tokenBitsets, remembered per sequences object (validation is scored after every epoch). */
+export function cachedBitsets(seqs: TokenSequences, rows: number): Uint32Array {
+  const hit = bitsetCache.get(seqs);
+  if (hit && hit.rows === rows) return hit.bits;
+  const bits = tokenBitsets(seqs, rows);
+  bitsetCache.set(seqs, { rows, bits });
+  return bits;
 }

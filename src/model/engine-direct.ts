@@ -1,14 +1,7 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
-import {
-  cnnProbs,
-  computeTables,
-  crossEntropyGrad,
-  denseBackward,
-  denseForward,
-  poolForward,
-  routeConvGrad,
-} from "./cnn-core.js";
-import { drawDropoutMask, type Engine, type EngineInput } from "./engine.js";
+import { cnnProbs, computeTables } from "./cnn-core.js";
+import { CnnStepWork, cnnForwardBackward } from "./cnn-step.js";
+import type { Engine, EngineInput } from "./engine.js";
 import { Optimizer, type OptimizerConfig } from "./optimizer.js";
 import { type CnnShape, cloneParams, cnnShape, type ModelParams } from "./params.js";
 import { SparseGrad } from "./sparse-grad.js";
@@ -41,15 +34,7 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
   private readonly optGrads: Float64Array[];
   private readonly seen: Uint8Array;
   private readonly distinct: Int32Array;
-  private buf: {
-    pooled: Float64Array;
-    h: Float64Array;
-    mask: Float64Array;
-    argWin: Int32Array;
-    logits: Float64Array;
-    dh: Float64Array;
-    scratch: Float64Array;
-  } | null = null;
+  private readonly work: CnnStepWork;
 
   constructor(
     private readonly input: EngineInput,
@@ -87,30 +72,14 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
     this.opt = new Optimizer(config, ps);
     this.optGrads = gs;
     this.seen = new Uint8Array(this.rows);
+    this.work = new CnnStepWork(this.shape, input.dropoutRng);
     this.distinct = new Int32Array(this.rows);
-  }
-
-  private buffers(nb: number) {
-    if (!this.buf || this.buf.mask.length < nb * this.shape.features) {
-      const n = nb * this.shape.features;
-      this.buf = {
-        pooled: new Float64Array(n),
-        h: new Float64Array(n),
-        mask: new Float64Array(n),
-        argWin: new Int32Array(n),
-        logits: new Float64Array(nb * this.shape.classes),
-        dh: new Float64Array(n),
-        scratch: new Float64Array(2 * Math.max(...this.shape.filters)),
-      };
-    }
-    return this.buf;
   }
 
   step(idx: Uint32Array, start: number, nb: number): number {
     const s = this.shape;
     const { seqs, labels } = this.input.train;
     const p = this.params;
-    const bf = this.buffers(nb);
     // Token tables for the batch's distinct tokens only.
     let nd = 0;
     for (let b = 0; b < nb; b++) {
@@ -125,42 +94,25 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
     }
     for (let r = 0; r < nd; r++) this.seen[this.distinct[r]] = 0;
     computeTables(s, p.convW, this.E, this.rows, this.tables, this.distinct, nd);
-    const n = nb * s.features;
-    drawDropoutMask(this.input.dropoutRng, bf.mask, n, s.dropout);
-    poolForward({
-      shape: s,
+    const needConvGrad = this.input.trainConv || this.gE !== null;
+    const loss = cnnForwardBackward(this.work, {
       tables: this.tables,
       rows: this.rows,
       convB: p.convB,
+      denseW: p.denseW,
+      denseB: p.denseB,
       seqs,
+      labels,
       idx,
-      idxStart: start,
+      start,
       nb,
-      pooled: bf.pooled,
-      argWin: bf.argWin,
-      need: bf.mask,
-      scratch: bf.scratch,
+      classWeights: this.input.classWeights,
+      gDenseW: this.gDenseW,
+      gDenseB: this.gDenseB,
+      grads: needConvGrad ? this.grads : null,
+      gConvB: this.gConvB,
     });
-    for (let i = 0; i < n; i++) bf.h[i] = bf.pooled[i] * bf.mask[i];
-    denseForward(bf.h, nb, s.features, p.denseW, p.denseB, s.classes, bf.logits);
-    const loss = crossEntropyGrad(bf.logits, nb, s.classes, labels, idx, start, this.input.classWeights);
-    const needConvGrad = this.input.trainConv || this.gE !== null;
-    denseBackward(
-      bf.h,
-      bf.logits,
-      nb,
-      s.features,
-      s.classes,
-      p.denseW,
-      this.gDenseW,
-      this.gDenseB,
-      needConvGrad ? bf.dh : null,
-    );
-    if (needConvGrad) {
-      for (let i = 0; i < n; i++) bf.dh[i] *= bf.mask[i];
-      routeConvGrad(s, seqs, idx, start, nb, bf.dh, bf.argWin, this.grads, this.gConvB);
-      this.tableGradsToWeights();
-    }
+    if (needConvGrad) this.tableGradsToWeights();
     this.opt.step(this.optGrads);
     return loss;
   }

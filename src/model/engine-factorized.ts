@@ -1,7 +1,10 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
 import {
+  bitsetBytes,
+  cachedBitsets,
   cnnProbs,
   computeTables,
+  MAX_BITSET_BYTES,
   crossEntropyGrad,
   denseBackward,
   denseForward,
@@ -10,7 +13,7 @@ import {
   rankTables,
   routeConvGrad,
 } from "./cnn-core.js";
-import { drawDropoutMask, type Engine, type EngineInput } from "./engine.js";
+import type { Engine, EngineInput } from "./engine.js";
 import { Optimizer, type OptimizerConfig } from "./optimizer.js";
 import { type CnnShape, cloneParams, cnnShape, type ModelParams } from "./params.js";
 import type { SortedTokenTable } from "./sorted-table.js";
@@ -72,20 +75,12 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
   private readonly gDenseB: Float64Array;
   /** Rankings of kernel-1 tables when they pay (see sorted-table.ts); rebuilt lazily after a step. */
   private readonly sorted: (SortedTokenTable | null)[] | null;
-  private readonly mark: Uint8Array;
+  private readonly bits: Uint32Array | null;
   private dirty = true;
   private a = 1;
   private aBuf = 0;
   private convSteps = 0;
-  private buf: {
-    pooled: Float64Array;
-    h: Float64Array;
-    mask: Float64Array;
-    argWin: Int32Array;
-    logits: Float64Array;
-    dh: Float64Array;
-    scratch: Float64Array;
-  } | null = null;
+  private readonly work: CnnStepWork;
 
   constructor(
     private readonly input: EngineInput,
@@ -136,69 +131,41 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
     }
     this.opt = new Optimizer(config, ps);
     this.optGrads = gs;
-    this.mark = new Uint8Array(rows);
+    this.work = new CnnStepWork(s, input.dropoutRng);
     this.sorted = rankingPays(rows, input.train.seqs) ? rankTables(s, this.tables, rows) : null;
+    this.bits =
+      this.sorted && bitsetBytes(input.train.seqs, rows) <= MAX_BITSET_BYTES
+        ? cachedBitsets(input.train.seqs, rows)
+        : null;
     this.dirty = false;
-  }
-
-  private buffers(nb: number) {
-    if (!this.buf || this.buf.mask.length < nb * this.shape.features) {
-      const n = nb * this.shape.features;
-      this.buf = {
-        pooled: new Float64Array(n),
-        h: new Float64Array(n),
-        mask: new Float64Array(n),
-        argWin: new Int32Array(n),
-        logits: new Float64Array(nb * this.shape.classes),
-        dh: new Float64Array(n),
-        scratch: new Float64Array(2 * Math.max(...this.shape.filters)),
-      };
-    }
-    return this.buf;
   }
 
   step(idx: Uint32Array, start: number, nb: number): number {
     const s = this.shape;
     const { seqs, labels } = this.input.train;
     const p = this.params;
-    const bf = this.buffers(nb);
-    const n = nb * s.features;
-    drawDropoutMask(this.input.dropoutRng, bf.mask, n, s.dropout);
     this.rerank();
-    poolForward({
-      shape: s,
+    const trainConv = this.input.trainConv;
+    const loss = cnnForwardBackward(this.work, {
       tables: this.tables,
       rows: this.rows,
       convB: p.convB,
+      denseW: p.denseW,
+      denseB: p.denseB,
       seqs,
+      labels,
       idx,
-      idxStart: start,
+      start,
       nb,
-      pooled: bf.pooled,
-      argWin: bf.argWin,
-      need: bf.mask,
-      scratch: bf.scratch,
+      classWeights: this.input.classWeights,
       sorted: this.sorted,
-      mark: this.mark,
+      bits: this.bits,
+      gDenseW: this.gDenseW,
+      gDenseB: this.gDenseB,
+      grads: trainConv ? this.grads : null,
+      gConvB: this.gConvB,
     });
-    for (let i = 0; i < n; i++) bf.h[i] = bf.pooled[i] * bf.mask[i];
-    denseForward(bf.h, nb, s.features, p.denseW, p.denseB, s.classes, bf.logits);
-    const loss = crossEntropyGrad(bf.logits, nb, s.classes, labels, idx, start, this.input.classWeights);
-    const trainConv = this.input.trainConv;
-    denseBackward(
-      bf.h,
-      bf.logits,
-      nb,
-      s.features,
-      s.classes,
-      p.denseW,
-      this.gDenseW,
-      this.gDenseB,
-      trainConv ? bf.dh : null,
-    );
     if (trainConv) {
-      for (let i = 0; i < n; i++) bf.dh[i] *= bf.mask[i];
-      routeConvGrad(s, seqs, idx, start, nb, bf.dh, bf.argWin, this.grads, this.gConvB);
       this.convStep();
       this.dirty = true;
     }

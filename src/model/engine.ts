@@ -33,21 +33,3 @@ export interface EngineInput {
   /** Draws the dropout masks (both CNN engines draw identically, so their trajectories match). */
   dropoutRng: Rng;
 }
-
-/**
- * Inverted dropout mask: 0 with probability p, else 1 / (1 - p). Each 32-bit draw decides two units
- * (16 bits each, so p is honoured to 1/65536; exact for the paper's 0.5).
- */
-export function drawDropoutMask(rng: Rng, mask: Float64Array, n: number, p: number): void {
-  if (p === 0) {
-    mask.fill(1, 0, n);
-    return;
-  }
-  const threshold = Math.round(p * 65536);
-  const keep = 1 / (1 - p);
-  for (let i = 0; i < n; i += 2) {
-    const u = rng.nextU32();
-    mask[i] = (u & 0xffff) < threshold ? 0 : keep;
-    if (i + 1 < n) mask[i + 1] = u >>> 16 < threshold ? 0 : keep;
-  }
-}

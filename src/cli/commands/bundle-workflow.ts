@@ -1,27 +1,16 @@
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { parse as parseYaml } from "yaml";
-import { buildVocabulary, encodeEncounters, type VocabularyToken } from "../../concepts/vocabulary.js";
+import { buildVocabulary, encodeEncounters } from "../../concepts/vocabulary.js";
 import { stratifiedSplit } from "../../data/splits.js";
 import type { SiteDataset } from "../../data/types.js";
 import { withPaddingRow } from "../../embed/matrix.js";
-import { createHashingProvider } from "../../embed/providers/hashing.js";
-import { createOneHotProvider } from "../../embed/providers/onehot.js";
-import { createProvider, type EmbeddingSpecInput, parseEmbeddingSpec } from "../../embed/registry.js";
-import {
-  type EmbeddingMatrix,
-  type EmbeddingProvider,
-  type ProviderInfo,
-  providerId,
-} from "../../embed/types.js";
+import type { EmbeddingMatrix, EmbeddingProvider } from "../../embed/types.js";
 import { saveModel } from "../../model/model-file.js";
 import { predictProba } from "../../model/predict.js";
 import { trainModel } from "../../model/train.js";
 import { FINETUNE_SETTINGS, TrainSettings } from "../../model/train-settings.js";
 import type { ModelSnapshot } from "../../model/types.js";
-import { checkEmbeddingCompatible, type OpenedBundle } from "../../transfer/bundle/bundle.js";
+import type { OpenedBundle } from "../../transfer/bundle/bundle.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { InputError } from "../../util/errors.js";
 import { createProgress } from "../../util/progress.js";
