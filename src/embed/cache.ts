@@ -169,8 +169,9 @@ export class EmbeddingCache {
         this.logs.set(id, log);
       }
       if (size > log.offset) {
-        // Its own ArrayBuffer at offset 0 (not Buffer's shared pool), so vector views are aligned.
-        const buf = Buffer.from(new ArrayBuffer(size - log.offset));
+        // Its own ArrayBuffer at offset 0 (not Buffer's shared pool), so vector views are aligned;
+        // uninitialised because it is overwritten by the read anyway.
+        const buf = Buffer.allocUnsafeSlow(size - log.offset);
         let got = 0;
         while (got < buf.length) {
           const n = readSync(fd, buf, got, buf.length - got, log.offset + got);

@@ -38,7 +38,7 @@ export class MaskStream {
       c = d;
       d = d ^ (d >>> 19) ^ t ^ (t >>> 8);
       mask[i] = (d & 0xffff) < threshold ? 0 : keep;
-      if (i + 1 < n) mask[i + 1] = (d >>> 16) < threshold ? 0 : keep;
+      if (i + 1 < n) mask[i + 1] = d >>> 16 < threshold ? 0 : keep;
     }
     st[0] = a;
     st[1] = b;

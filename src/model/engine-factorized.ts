@@ -5,14 +5,10 @@ import {
   cnnProbs,
   computeTables,
   MAX_BITSET_BYTES,
-  crossEntropyGrad,
-  denseBackward,
-  denseForward,
-  poolForward,
   rankingPays,
   rankTables,
-  routeConvGrad,
 } from "./cnn-core.js";
+import { CnnStepWork, cnnForwardBackward } from "./cnn-step.js";
 import type { Engine, EngineInput } from "./engine.js";
 import { Optimizer, type OptimizerConfig } from "./optimizer.js";
 import { type CnnShape, cloneParams, cnnShape, type ModelParams } from "./params.js";
@@ -41,8 +37,11 @@ interface Slice {
   /** P = E W: the token table this slice contributes (rows x F). */
   P: Float64Array;
   Pbuf: Float64Array;
+  /** Tracked only when K is too ill-conditioned to recover C from P at export. */
   C: Float64Array;
   Cbuf: Float64Array;
+  /** The initial table E W0 (kept when C is recovered by solving). */
+  P0: Float64Array;
   W0: Float64Array;
   /** K G, transposed (F x rows) so the scatter of one gradient cell reads one row of K contiguously. */
   KGt: Float64Array;
@@ -64,6 +63,8 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
   private readonly E: Float64Array;
   private readonly rows: number;
   private readonly K: Float64Array | null;
+  /** Cholesky factor of K without the padding row (see choleskyWithoutPadding), or null. */
+  private readonly chol: Float64Array | null;
   /** Per branch: the full token table [j][v][f]; slice j's P is a view into it. */
   private readonly tables: Float64Array[];
   private readonly slices: Slice[][];
@@ -99,6 +100,10 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
     this.tables = s.kernels.map((k, i) => new Float64Array(k * rows * s.filters[i]));
     computeTables(s, this.params.convW, this.E, rows, this.tables, null, 0);
     this.K = input.trainConv ? gram(this.E, rows, s.dim) : null;
+    // When K (without the padding row) is well conditioned, C need not be tracked: it is the solution
+    // of K C = P - a P0, recovered from the checkpoint's tables when weights are exported.
+    this.chol = this.K && rows <= MAX_SOLVE_ROWS ? choleskyWithoutPadding(this.K, rows) : null;
+    const trackC = input.trainConv && this.chol === null;
     this.slices = s.kernels.map((k, i) => {
       const F = s.filters[i];
       const D = s.dim;
@@ -108,8 +113,9 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
         return {
           P: this.tables[i].subarray(j * n, (j + 1) * n),
           Pbuf: new Float64Array(train ? n : 0),
-          C: new Float64Array(train ? n : 0),
-          Cbuf: new Float64Array(train ? n : 0),
+          C: new Float64Array(trackC ? n : 0),
+          Cbuf: new Float64Array(trackC ? n : 0),
+          P0: this.chol ? this.tables[i].slice(j * n, (j + 1) * n) : new Float64Array(0),
           W0: this.params.convW[i].slice(j * D * F, (j + 1) * D * F),
           KGt: new Float64Array(train ? n : 0),
         };
@@ -198,7 +204,9 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
           scatterRow(KGt, (cell - v * F) * rows, K, v * rows, g, rows);
         }
         tokenSpaceSgd(P, Pbuf, KGt, rows, F, true, first, this.config);
-        tokenSpaceSgd(C, Cbuf, gd, rows, F, false, first, this.config);
+        const ranked = s.kernels[i] === 1 ? (this.sorted?.[i] ?? null) : null;
+        if (ranked) writeKeys(ranked, P, rows, F);
+        if (this.chol === null) tokenSpaceSgd(C, Cbuf, gd, rows, F, false, first, this.config);
         G.clear();
       }
     }
@@ -220,17 +228,17 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
     return cnnProbs(this.shape, this.tables, this.rows, p.convB, p.denseW, p.denseB, seqs, null, sorted);
   }
 
-  /** Bring the rankings up to date with the tables (after conv steps). */
+  /** Bring the rankings up to date with the tables (after conv steps, which rewrote their keys). */
   private rerank(): void {
     if (!this.sorted || !this.dirty) return;
-    for (let i = 0; i < this.sorted.length; i++) this.sorted[i]?.update(this.tables[i]);
+    for (let i = 0; i < this.sorted.length; i++) this.sorted[i]?.resort();
     this.dirty = false;
   }
 
   capture(): FactorizedCheckpoint {
     return {
       tables: this.tables.map((t) => t.slice()),
-      C: this.slices.map((br) => br.map((sl) => sl.C.slice())),
+      C: this.chol ? [] : this.slices.map((br) => br.map((sl) => sl.C.slice())),
       a: this.a,
       convB: this.params.convB.map((b) => b.slice()),
       denseW: this.params.denseW.slice(),
@@ -252,7 +260,7 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
         const off = j * D * F;
         for (let q = 0; q < D * F; q++) W[off + q] = cp.a * sl.W0[q];
         if (!this.input.trainConv) continue;
-        const C = cp.C[i][j];
+        const C = this.chol ? this.solveC(cp, i, j) : cp.C[i][j];
         for (let v = 0; v < rows; v++) {
           const e = v * D;
           const c = v * F;
@@ -276,6 +284,24 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
       },
       embedding: null,
     };
+  }
+
+  /** C of slice (i, j) from a checkpoint: solve K C = P - a P0 (row 0, padding, stays 0). */
+  private solveC(cp: FactorizedCheckpoint, i: number, j: number): Float64Array {
+    const F = this.shape.filters[i];
+    const rows = this.rows;
+    const n = rows * F;
+    const P = cp.tables[i].subarray(j * n, (j + 1) * n);
+    const P0 = this.slices[i][j].P0;
+    const R = new Float64Array(n);
+    for (let q = 0; q < n; q++) R[q] = P[q] - cp.a * P0[q];
+    choleskySolve(this.chol!, rows, R, F);
+    return R;
+  }
+
+  /** Whether C is tracked step by step (K ill-conditioned) rather than solved for at export. */
+  get tracksC(): boolean {
+    return this.input.trainConv && this.chol === null;
   }
 
   /** Current token tables (for tests comparing engines). */
@@ -348,6 +374,16 @@ function tokenSpaceSgd(
   }
 }
 
+/** Copy the new table values into the ranking's keys, in rank order, ready for resort(). */
+function writeKeys(ranked: SortedTokenTable, P: Float64Array, rows: number, F: number): void {
+  const { keys, rank } = ranked;
+  const n = rows - 1;
+  for (let u = 1; u < rows; u++) {
+    const r = u * F;
+    for (let f = 0; f < F; f++) keys[f * n + rank[r + f]] = P[r + f];
+  }
+}
+
 /** out[o ..o + n) += g * K[k .. k + n): one gradient cell's contribution to K G. */
 function scatterRow(out: Float64Array, o: number, K: Float64Array, k: number, g: number, n: number): void {
   let u = 0;
@@ -358,4 +394,64 @@ function scatterRow(out: Float64Array, o: number, K: Float64Array, k: number, g:
     out[o + u + 3] += g * K[k + u + 3];
   }
   for (; u < n; u++) out[o + u] += g * K[k + u];
+}
+
+/** Solving for C costs rows^3 / 6 once; beyond this many rows tracking C per step is cheaper. */
+export const MAX_SOLVE_ROWS = 600;
+
+/** Largest ratio of Cholesky pivots for which C is recovered by solving (about K's condition number). */
+export const MAX_SOLVE_CONDITION = 1e8;
+
+/**
+ * Lower Cholesky factor L (rows x rows, row/column 0 unused) of K restricted to rows 1.., or null
+ * when K is singular or its pivots spread over more than MAX_SOLVE_CONDITION (then solving would
+ * lose accuracy and C is tracked instead).
+ */
+export function choleskyWithoutPadding(K: Float64Array, rows: number): Float64Array | null {
+  const L = new Float64Array(rows * rows);
+  let maxPivot = 0;
+  let minPivot = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j <= i; j++) {
+      let sum = K[i * rows + j];
+      for (let k = 1; k < j; k++) sum -= L[i * rows + k] * L[j * rows + k];
+      if (i === j) {
+        if (!(sum > 0)) return null;
+        maxPivot = Math.max(maxPivot, sum);
+        minPivot = Math.min(minPivot, sum);
+        L[i * rows + i] = Math.sqrt(sum);
+      } else L[i * rows + j] = sum / L[j * rows + j];
+    }
+  }
+  if (rows > 1 && maxPivot / minPivot > MAX_SOLVE_CONDITION) return null;
+  return L;
+}
+
+/** In place: X (rows x F) <- K^-1 X on rows 1.. (row 0 set to 0), with K = L L^T. */
+export function choleskySolve(L: Float64Array, rows: number, X: Float64Array, F: number): void {
+  for (let f = 0; f < F; f++) X[f] = 0;
+  // Forward: L y = x.
+  for (let i = 1; i < rows; i++) {
+    const xi = i * F;
+    for (let k = 1; k < i; k++) {
+      const l = L[i * rows + k];
+      if (l === 0) continue;
+      const xk = k * F;
+      for (let f = 0; f < F; f++) X[xi + f] -= l * X[xk + f];
+    }
+    const d = L[i * rows + i];
+    for (let f = 0; f < F; f++) X[xi + f] /= d;
+  }
+  // Backward: L^T c = y.
+  for (let i = rows - 1; i >= 1; i--) {
+    const xi = i * F;
+    for (let k = i + 1; k < rows; k++) {
+      const l = L[k * rows + i];
+      if (l === 0) continue;
+      const xk = k * F;
+      for (let f = 0; f < F; f++) X[xi + f] -= l * X[xk + f];
+    }
+    const d = L[i * rows + i];
+    for (let f = 0; f < F; f++) X[xi + f] /= d;
+  }
 }

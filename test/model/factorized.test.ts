@@ -19,6 +19,7 @@ function compare(
   freezeDense: boolean,
   maxLen: number,
   rows: number,
+  tracksC: boolean,
 ) {
   const prob = randomProblem(21, rows, arch.embeddingDim, 60, arch.numClasses, maxLen);
   const params = initParams(arch, new Rng(5));
@@ -35,6 +36,8 @@ function compare(
   });
   const direct = new DirectCnnEngine(mk(), cfg);
   const fact = new FactorizedCnnEngine(mk(), cfg);
+  // Both ways of recovering W: C tracked per step (K singular: D < vocabulary) or solved for.
+  assert.equal(fact.tracksC, tracksC);
   const order = new Rng(4);
   for (let s = 0; s < 200; s++) {
     const batch = order.permutation(prob.seqs.count).subarray(0, 8);
@@ -78,18 +81,23 @@ const cnn = (kernels: number[], C: number): ModelArchitecture => ({
 });
 
 test("factorized == direct: kernel 1, Nesterov + weight decay, ranked max-pool (long encounters)", () => {
-  compare(cnn([1], 2), SGD, false, 16, 12);
+  compare(cnn([1], 2), SGD, false, 16, 12, true);
 });
 
 test("factorized == direct: kernel 1, scanned max-pool (short encounters, larger vocabulary)", () => {
-  compare(cnn([1], 3), SGD, false, 4, 30);
+  compare(cnn([1], 3), SGD, false, 4, 30, true);
 });
 
 test("factorized == direct: kernels 1 and 3, plain momentum, frozen dense layer", () => {
-  compare(cnn([1, 3], 2), { ...SGD, nesterov: false }, true, 8, 15);
+  compare(cnn([1, 3], 2), { ...SGD, nesterov: false }, true, 8, 15, true);
 });
 
-test("factorized == direct: no momentum, embedding dimension above the vocabulary size", () => {
+test("factorized == direct: no momentum, embedding dimension above the vocabulary size (C solved for)", () => {
   const arch: ModelArchitecture = { ...cnn([2], 2), embeddingDim: 20 };
-  compare(arch, { ...SGD, momentum: 0 }, false, 6, 9);
+  compare(arch, { ...SGD, momentum: 0 }, false, 6, 9, false);
+});
+
+test("factorized == direct: kernel 1, Nesterov, ranked max-pool, C solved for (D > vocabulary)", () => {
+  const arch: ModelArchitecture = { ...cnn([1], 2), embeddingDim: 24 };
+  compare(arch, SGD, false, 14, 16, false);
 });

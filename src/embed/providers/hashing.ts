@@ -53,14 +53,19 @@ function isAscii(text: string): boolean {
   return true;
 }
 
+let scratch = new Uint16Array(1024);
+
 /**
  * The text as lower-case word characters with a "<" before and ">" after each word
- * ("Not fever" -> "<not><fever>"), as UTF-16 codes into `out`; returns the length. ASCII texts
- * (nearly all clinical concept texts) take a fast path without Unicode normalisation.
+ * ("Not fever" -> "<not><fever>"), as UTF-16 codes in the module's scratch buffer; returns the
+ * length. ASCII texts (nearly all clinical concept texts) take a fast path without Unicode
+ * normalisation (NFKC can lengthen a text, so that path sizes the buffer from the words).
  */
-function wordCodes(text: string, out: Uint16Array): number {
+function wordCodes(text: string): number {
   let n = 0;
   if (isAscii(text)) {
+    if (scratch.length < text.length * 3) scratch = new Uint16Array(text.length * 3);
+    const out = scratch;
     let inWord = false;
     for (let i = 0; i < text.length; i++) {
       let c = text.charCodeAt(i);
@@ -80,15 +85,16 @@ function wordCodes(text: string, out: Uint16Array): number {
     if (inWord) out[n++] = 0x3e;
     return n;
   }
-  for (const w of hashingWords(text)) {
-    out[n++] = 0x3c;
-    for (let i = 0; i < w.length; i++) out[n++] = w.charCodeAt(i);
-    out[n++] = 0x3e;
+  const words = hashingWords(text);
+  const need = words.reduce((a, w) => a + w.length + 2, 0);
+  if (scratch.length < need) scratch = new Uint16Array(need);
+  for (const w of words) {
+    scratch[n++] = 0x3c;
+    for (let i = 0; i < w.length; i++) scratch[n++] = w.charCodeAt(i);
+    scratch[n++] = 0x3e;
   }
   return n;
 }
-
-let scratch = new Uint16Array(1024);
 
 /**
  * Visit the hashed features of a text: calls visit(bucket, sign, weight) per feature. Character
@@ -101,9 +107,8 @@ export function forEachFeature(
   s: HashingSettings,
   visit: (bucket: number, sign: number, weight: number) => void,
 ): void {
-  if (scratch.length < text.length * 3 + 8) scratch = new Uint16Array(text.length * 3 + 8);
+  const L = wordCodes(text);
   const codes = scratch;
-  const L = wordCodes(text, codes);
   const dim = s.dimension;
   const seed = (0x811c9dc5 ^ s.seed) >>> 0;
   let wordStart = 0;

@@ -28,6 +28,12 @@ test("features: n-grams of '<word>' plus the word, signed, L2-normalised", async
   // Case and punctuation do not matter; the result is deterministic.
   const again = await p.embed([tok("Y", "ab.")]);
   assert.deepEqual(again.data, m.data);
+  // Non-ASCII text goes through NFKC: full-width letters equal ASCII ones; the ligature "ﬃ" is "ffi".
+  const q = createHashingProvider({ dimension: 256 });
+  const [w1, w2, w3, w4] = ["Ｆｅｖｅｒ", "fever", "ﬃ ﬃ ﬃ ﬃ ﬃ ﬃ ﬃ", "ffi ffi ffi ffi ffi ffi ffi"];
+  const u2 = await q.embed([tok("A", w1), tok("B", w2), tok("C", w3), tok("D", w4)]);
+  assert.deepEqual(row(u2, 0), row(u2, 1));
+  assert.deepEqual(row(u2, 2), row(u2, 3));
 });
 
 test("lexical variants are close, unrelated texts are not, negation moves the vector", async () => {
