@@ -147,7 +147,6 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
   }
 
   step(idx: Uint32Array, start: number, nb: number): number {
-    const s = this.shape;
     const { seqs, labels } = this.input.train;
     const p = this.params;
     this.rerank();
@@ -193,8 +192,9 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
         const G = this.grads[i][j];
         const sl = this.slices[i][j];
         const { P, Pbuf, C, Cbuf, KGt } = sl;
-        KGt.fill(0);
         const gd = G.data;
+        const ranked = s.kernels[i] === 1 ? (this.sorted?.[i] ?? null) : null;
+        KGt.fill(0);
         const touched = G.touched;
         const count = G.count;
         for (let c = 0; c < count; c++) {
@@ -204,7 +204,6 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
           scatterRow(KGt, (cell - v * F) * rows, K, v * rows, g, rows);
         }
         tokenSpaceSgd(P, Pbuf, KGt, rows, F, true, first, this.config);
-        const ranked = s.kernels[i] === 1 ? (this.sorted?.[i] ?? null) : null;
         if (ranked) writeKeys(ranked, P, rows, F);
         if (this.chol === null) tokenSpaceSgd(C, Cbuf, gd, rows, F, false, first, this.config);
         G.clear();
