@@ -85,7 +85,6 @@ export async function run(): Promise<Record<string, number | string>> {
     file: sharedData("influenza-embeddings", "concept_pair_bert.h5"),
   });
   const embedding = withPaddingRow(await provider.embed(vocab.tokens));
-  const seqsAll = encodeEncounters(train, mapA);
   const testSeqs = encodeEncounters(test, mapB);
   const yAll = binaryLabels(train, "I");
   const yTest = binaryLabels(test, "I");
@@ -125,7 +124,6 @@ export async function run(): Promise<Record<string, number | string>> {
     out.ours_engine = r.engine;
     console.error(`ours seed ${seed}: ${r.seconds.toFixed(2)} s, test AUROC ${auc.toFixed(4)} (${r.engine})`);
   }
-  void seqsAll;
   const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
   const ours = mean(times);
   const { result: torch, source } = await runTorch();

@@ -126,8 +126,10 @@ export function poolForward(a: PoolArgs): void {
               for (let s = 0; s < len; s++) bits[tokens[start + s] >>> 5] |= 1 << (tokens[start + s] & 31);
             }
           }
-          maxByRank(ranked, tab, tokens, start, len, F, bits, bo, lo, arg);
-        } else maxRows(tab, tokens, start, len, F, lo, argWin ? arg : null);
+          poolByRank(ranked, tab, tokens, start, len, F, bits, bo, bias, pooled, out, argWin, need);
+          continue;
+        }
+        maxRows(tab, tokens, start, len, F, lo, argWin ? arg : null);
         for (let f = 0; f < F; f++) {
           const z = lo[f] + bias[f];
           const on = z > 0;
@@ -163,12 +165,12 @@ export function poolForward(a: PoolArgs): void {
 }
 
 /**
- * Kernel-1 max by ranking: the first token of filter f's order that the encounter holds (its
- * bitset at bits[bo ..]).
- * The scan is capped at len ranks; past that a plain scan over the encounter's tokens is cheaper.
- * arg (as float64) gets the arg-max token id.
+ * Kernel-1 max-pool by ranking: the max of filter f is the first token of its order that the
+ * encounter holds (its bitset at bits[bo ..]); writes relu(max + b) and, in training, the arg-max
+ * token where a gradient flows. The scan is capped at len ranks; past that a plain scan over the
+ * encounter's tokens is cheaper.
  */
-function maxByRank(
+function poolByRank(
   ranked: SortedTokenTable,
   tab: Float64Array,
   tokens: Uint32Array,
@@ -177,8 +179,11 @@ function maxByRank(
   F: number,
   bits: Uint32Array,
   bo: number,
-  m: Float64Array,
-  arg: Float64Array,
+  bias: Float64Array,
+  pooled: Float64Array,
+  out: number,
+  argWin: Int32Array | null,
+  need: Float64Array | null,
 ): void {
   const n = ranked.rows - 1;
   const { order, keys } = ranked;
@@ -186,27 +191,33 @@ function maxByRank(
   for (let f = 0; f < F; f++) {
     const o = f * n;
     let r = 0;
+    let v = 0;
     for (; r < cap; r++) {
-      const v = order[o + r];
+      v = order[o + r];
       if ((bits[bo + (v >>> 5)] >>> (v & 31)) & 1) break;
     }
-    if (r < cap) {
-      m[f] = keys[o + r];
-      arg[f] = order[o + r];
-      continue;
-    }
-    let best = Number.NEGATIVE_INFINITY;
-    let bt = tokens[start];
-    for (let s = 0; s < len; s++) {
-      const v = tokens[start + s];
-      const x = tab[v * F + f];
-      if (x > best) {
-        best = x;
-        bt = v;
+    let best: number;
+    if (r < cap) best = keys[o + r];
+    else {
+      best = Number.NEGATIVE_INFINITY;
+      v = tokens[start];
+      for (let s = 0; s < len; s++) {
+        const t = tokens[start + s];
+        const x = tab[t * F + f];
+        if (x > best) {
+          best = x;
+          v = t;
+        }
       }
     }
-    m[f] = best;
-    arg[f] = bt;
+    const z = best + bias[f];
+    if (z > 0) {
+      pooled[out + f] = z;
+      if (argWin) argWin[out + f] = need === null || need[out + f] !== 0 ? v : -1;
+    } else {
+      pooled[out + f] = 0;
+      if (argWin) argWin[out + f] = -1;
+    }
   }
 }
 
@@ -317,39 +328,6 @@ export function crossEntropyGrad(
     logits[o + y] -= w;
   }
   return loss;
-}
-
-/** gW = h^T dl, gB = column sums of dl (both overwritten); dh = dl W^T (if given). */
-export function denseBackward(
-  h: Float64Array,
-  dl: Float64Array,
-  nb: number,
-  fin: number,
-  C: number,
-  W: Float64Array,
-  gW: Float64Array | null,
-  gB: Float64Array | null,
-  dh: Float64Array | null,
-): void {
-  if (gW) gW.fill(0);
-  if (gB) gB.fill(0);
-  for (let b = 0; b < nb; b++) {
-    const o = b * C;
-    const hb = b * fin;
-    if (gB) for (let c = 0; c < C; c++) gB[c] += dl[o + c];
-    for (let f = 0; f < fin; f++) {
-      const w = f * C;
-      if (gW) {
-        const x = h[hb + f];
-        if (x !== 0) for (let c = 0; c < C; c++) gW[w + c] += x * dl[o + c];
-      }
-      if (dh) {
-        let s = 0;
-        for (let c = 0; c < C; c++) s += W[w + c] * dl[o + c];
-        dh[hb + f] = s;
-      }
-    }
-  }
 }
 
 /**

@@ -29,8 +29,12 @@ import { SparseGrad } from "./sparse-grad.js";
  *
  * The weights themselves stay recoverable: every update lies in span(W0, rows of E), so
  * W = a W0 + E^T C where the scalar a and the rows x F matrix C follow the same SGD recursion with
- * gradients 0 (for a: weight decay only) and G (for C). W is rebuilt from (a, C) only for a snapshot.
- * Biases and the dense layer are trained as usual (any optimiser).
+ * gradients 0 (for a: weight decay only) and G (for C). Since P = a P0 + K C, C is the solution of
+ * K C = P - a P0 when K (padding row left out) is well conditioned: then it is solved for from a
+ * checkpoint's tables (Cholesky, once per export); otherwise (D < vocabulary, duplicate vectors) C
+ * is tracked step by step. W is rebuilt only for a snapshot. Biases and the dense layer are trained
+ * as usual (any optimiser). Kernel-1 tables also keep their max-pool ranking (sorted-table.ts) up
+ * to date: the step writes the new values into the ranking's keys, the next forward re-sorts.
  */
 
 interface Slice {

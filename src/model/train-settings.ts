@@ -60,3 +60,9 @@ export const FINETUNE_SETTINGS: TrainSettings = TrainSettings.parse({ lr: 1e-2 }
 export function trainSettings(input: TrainSettingsInput = {}): TrainSettings {
   return TrainSettings.parse(input);
 }
+
+/** Named presets (for specs and the CLI): "paper" and "finetune". */
+export const TRAIN_PRESETS: Record<"paper" | "finetune", TrainSettings> = {
+  paper: PAPER_SETTINGS,
+  finetune: FINETUNE_SETTINGS,
+};
