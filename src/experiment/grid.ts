@@ -81,6 +81,7 @@ function contextOf(spec: ExperimentSpec, source: string | undefined, target: str
     model: { ...spec.model, kinds: undefined },
     training: spec.training,
     finetuning: spec.finetuning,
+    baselineTraining: spec.baselineTraining,
     evaluation: spec.evaluation,
     tokenText: spec.tokenText ?? null,
   };

@@ -4,10 +4,10 @@ import { stratifiedSplit, subsampleStratified } from "../data/splits.js";
 import type { EmbeddingMatrix } from "../embed/types.js";
 import { recalibrateRows } from "../eval/recalibrate.js";
 import { summarizePredictions } from "../eval/summarize.js";
-import { FINETUNE_SETTINGS, TrainSettings } from "../model/train-settings.js";
+import { BASELINE_SETTINGS, FINETUNE_SETTINGS, TrainSettings } from "../model/train-settings.js";
 import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "../model/types.js";
 import type { LabeledSequences, PreparedSite } from "../transfer/prepared.js";
-import { runScenario, type Scenario, trainSourceModel } from "../transfer/scenarios.js";
+import { runScenario, type Scenario, type ScenarioOutput, trainSourceModel } from "../transfer/scenarios.js";
 import { codeVersionString } from "../util/version.js";
 import type { Job } from "./grid.js";
 import type { CellKey, CellResult } from "./results.js";
@@ -34,6 +34,7 @@ export interface JobPayload {
   embeddingRef: EmbeddingRef;
   training: Record<string, unknown>;
   finetuning: Record<string, unknown>;
+  baselineTraining: Record<string, unknown>;
   bootstrap?: number;
   confidence: number;
   target: SitePayload;
@@ -49,7 +50,10 @@ export type JobEvent =
   | { type: "cell"; result: CellResult };
 
 export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
-  const training = TrainSettings.parse({ ...p.training, seed: p.job.seed });
+  const training =
+    p.job.model === "logistic"
+      ? TrainSettings.parse({ ...BASELINE_SETTINGS, ...p.baselineTraining, seed: p.job.seed })
+      : TrainSettings.parse({ ...p.training, seed: p.job.seed });
   const finetuning = TrainSettings.parse({ ...FINETUNE_SETTINGS, ...p.finetuning, seed: p.job.seed });
   let sourceModel = p.sourceModel;
   let sourceSite: PreparedSite | undefined;
@@ -68,6 +72,7 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
       emit({ type: "source-model", model: trained });
     }
   }
+  const trained = new Map<string, ScenarioOutput>();
   for (const cell of p.pending) {
     const started = Date.now();
     try {
@@ -81,18 +86,24 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
         target.embedding = p.pooled.target;
         embeddingRef = { providerId: p.pooled.providerId, dimension: p.pooled.target.dim, trainable: false };
       }
-      const out = runScenario({
-        scenario: cell.scenario as Scenario,
-        architecture: p.architecture,
-        embeddingRef,
-        classes: p.classes,
-        target,
-        targetTest: p.target.test,
-        source,
-        sourceModel,
-        training,
-        finetuning,
-      });
+      // Recalibration variants of an arm share its trained model: train once, recalibrate each.
+      const armKey = `${cell.scenario}|${cell.targetSize}`;
+      let out = trained.get(armKey);
+      if (!out) {
+        out = runScenario({
+          scenario: cell.scenario as Scenario,
+          architecture: p.architecture,
+          embeddingRef,
+          classes: p.classes,
+          target,
+          targetTest: p.target.test,
+          source,
+          sourceModel,
+          training,
+          finetuning,
+        });
+        trained.set(armKey, out);
+      }
       const C = p.classes.length;
       const labels = p.target.test.labels;
       let testProbs = out.testProbs;

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { TrainSettings } from "../model/train-settings.js";
 import { InputError } from "../util/errors.js";
 
 /**
@@ -137,6 +138,8 @@ export const ExperimentSpec = z
     model: ModelSpec.default(ModelSpec.parse({})),
     /** Training settings (model/train-settings defaults apply to omitted fields). */
     training: z.record(z.string(), z.unknown()).default({}),
+    /** Training settings of the logistic baseline (defaults: model/train-settings BASELINE_SETTINGS). */
+    baselineTraining: z.record(z.string(), z.unknown()).default({}),
     /** Fine-tuning settings (defaults: the `finetune` preset, the paper's SGD lr 1e-2). */
     finetuning: z.record(z.string(), z.unknown()).default({}),
     /** Recalibration at the target after transfer (evaluated with and without). */
@@ -205,6 +208,13 @@ function validateReferences(spec: ExperimentSpec, file: string): void {
   }
   if (spec.model.kernelSizes.length !== spec.model.filters.length) {
     throw new InputError("kernelSizes and filters must have the same length", { file, field: "model.filters" });
+  }
+  for (const field of ["training", "finetuning", "baselineTraining"] as const) {
+    const r = TrainSettings.safeParse(spec[field]);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new InputError(issue.message, { file, field: [field, ...issue.path].join(".") });
+    }
   }
   const seen = new Set<string>();
   spec.scenarios.forEach((s, i) => {

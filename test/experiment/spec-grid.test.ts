@@ -66,3 +66,14 @@ test("spec: bad references are rejected with the offending spec path", () => {
     (e: unknown) => e instanceof InputError && e.location.field === "version",
   );
 });
+
+test("spec: bad training settings are rejected with their spec path", () => {
+  assert.throws(
+    () => parseSpec({ ...base, training: { lr: -1 } }, "x.yaml"),
+    (e: unknown) => e instanceof InputError && e.location.field === "training.lr",
+  );
+  assert.throws(
+    () => parseSpec({ ...base, finetuning: { optimiser: "sgd" } }, "x.yaml"),
+    (e: unknown) => e instanceof InputError && (e.location.field ?? "").startsWith("finetuning"),
+  );
+});
