@@ -1,0 +1,140 @@
+/**
+ * `npm run reproduce`: the seed paper's experiment on public data, end to end. Runs every spec in
+ * examples/reproduce/ with the experiment runner (resumable: finished cells in reproduce-output/ are
+ * reused; `--fresh` deletes them first), builds each spec's full report there, and writes the
+ * committed documents docs/results/paper-influenza.md and docs/results/eicu-regions.md with their
+ * figures, plus the README's Results paragraph. The documents are pure functions of the results:
+ * no timestamps, no git commit, cells in grid order, so a rerun writes the same bytes.
+ */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import { expandGrid } from "../src/experiment/grid.js";
+import { runExperiment } from "../src/experiment/runner.js";
+import { type LoadedSpec, loadSpec } from "../src/experiment/spec.js";
+import { buildReport } from "../src/report/build.js";
+import { svgToPng } from "../src/report/charts.js";
+import { buildContext } from "../src/report/context.js";
+import { loadResultsStore } from "../src/report/load.js";
+import { EICU_SPECS, eicuDoc } from "../src/report/reproduce/eicu.js";
+import { INFLUENZA_SPECS, influenzaDoc } from "../src/report/reproduce/influenza.js";
+import { DOC_CHART_KINDS, type SpecRun } from "../src/report/reproduce/sections.js";
+import { reportSettings } from "../src/report/settings.js";
+import { writeFileAtomic } from "../src/util/atomic-write.js";
+import { PROJECT_ROOT } from "../src/util/paths.js";
+import { CODE_VERSION } from "../src/util/version.js";
+
+const OUTPUT = join(PROJECT_ROOT, "reproduce-output");
+const DOCS = join(PROJECT_ROOT, "docs", "results");
+const SPEC_DIR = join(PROJECT_ROOT, "examples", "reproduce");
+/** The documents carry no clock: every report stamp is pinned to this date. */
+const PINNED = new Date("2000-01-01T00:00:00Z");
+const README_START = "<!-- reproduce:results:start -->";
+const README_END = "<!-- reproduce:results:end -->";
+
+const DOCUMENTS = [
+  { doc: "paper-influenza", specs: Object.values(INFLUENZA_SPECS) as string[] },
+  { doc: "eicu-regions", specs: Object.values(EICU_SPECS) as string[] },
+];
+
+async function main(): Promise<void> {
+  const fresh = process.argv.includes("--fresh");
+  if (fresh) rmSync(OUTPUT, { recursive: true, force: true });
+  const started = Date.now();
+  const runs = new Map<string, SpecRun>();
+  for (const { specs } of DOCUMENTS) {
+    for (const name of specs) runs.set(name, await runSpec(name));
+  }
+  const files: [string, string | Uint8Array][] = [];
+  const summaries: Record<string, string> = {};
+  for (const { doc, specs } of DOCUMENTS) {
+    const mine = new Map(specs.map((s) => [s, runs.get(s)!]));
+    const figureDir = (spec: string) => `figures/${doc}/${spec}`;
+    for (const r of mine.values()) {
+      for (const c of r.ctx.charts.filter((c) => DOC_CHART_KINDS.has(c.kind))) {
+        files.push([join(DOCS, figureDir(r.name), `${c.id}.png`), svgToPng(c.svg)]);
+      }
+    }
+    const built = doc === "paper-influenza" ? influenzaDoc(mine, figureDir) : eicuDoc(mine, figureDir);
+    files.push([join(DOCS, `${doc}.md`), built.markdown]);
+    summaries[doc] = built.summary;
+  }
+  // Figures of an earlier run may have other ids: replace the folders, not merge into them.
+  for (const { doc } of DOCUMENTS) rmSync(join(DOCS, "figures", doc), { recursive: true, force: true });
+  for (const [path, data] of files) await writeFileAtomic(path, data);
+  await writeReadme(summaries);
+  process.stderr.write(
+    `reproduce: ${files.length} files written under docs/results in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
+}
+
+async function runSpec(name: string): Promise<SpecRun> {
+  const loaded = await loadSpec(join(SPEC_DIR, `${name}.yaml`));
+  const out = join(OUTPUT, name);
+  process.stderr.write(`\n== ${name}\n`);
+  const summary = await runExperiment(loaded, { out });
+  process.stderr.write(
+    `${name}: ${summary.cells} cells, ${summary.skipped} reused, ${summary.ran} run, ${summary.failed} failed\n`,
+  );
+  // The full report (HTML with every figure) for the user; not committed.
+  await buildReport(summary.resultsPath, { out, now: PINNED, settings: { title: loaded.spec.name } });
+  return { ...specInfo(loaded), ctx: await docContext(loaded, summary.resultsPath) };
+}
+
+/** The report context the documents use: cells in grid order and provenance without clock or commit. */
+async function docContext(loaded: LoadedSpec, resultsPath: string) {
+  const store = await loadResultsStore(resultsPath);
+  const order = new Map(expandGrid(loaded.spec).flatMap((j) => j.cells.map((c) => c.id)).map((id, i) => [id, i]));
+  // Only this spec's cells, in grid order: worker scheduling decides the store's line order, and the
+  // report orders rows and columns by first appearance.
+  const cells = store.cells
+    .filter((c) => order.has(c.key.id))
+    .sort((a, b) => order.get(a.key.id)! - order.get(b.key.id)!);
+  const ctx = await buildContext({ ...store, cells }, reportSettings({ title: loaded.spec.name }), PINNED);
+  ctx.provenance = {
+    ...ctx.provenance,
+    reportCodeVersion: CODE_VERSION,
+    codeVersions: [CODE_VERSION],
+    createdAt: null,
+    specFile: relative(PROJECT_ROOT, loaded.path),
+  };
+  return ctx;
+}
+
+function specInfo(loaded: LoadedSpec): Omit<SpecRun, "ctx"> {
+  const { spec } = loaded;
+  const iters = (s: Record<string, unknown>, defEpochs: number) =>
+    `${Number(s.epochs ?? defEpochs)} × ${Number(s.itersPerEpoch ?? 100)} iterations`;
+  return {
+    name: spec.name,
+    specFile: relative(PROJECT_ROOT, loaded.path),
+    description: (spec.description ?? "").trim(),
+    trainIterations: iters(spec.training, 50),
+    finetuneIterations: spec.scenarios.some((s) => s.startsWith("finetune-")) ? iters(spec.finetuning, 50) : "—",
+  };
+}
+
+async function writeReadme(summaries: Record<string, string>): Promise<void> {
+  const path = join(PROJECT_ROOT, "README.md");
+  const readme = readFileSync(path, "utf8");
+  const block = [
+    README_START,
+    "<!-- Written by `npm run reproduce` (scripts/reproduce.ts); edits between these markers are overwritten. -->",
+    "",
+    `**[Influenza (the seed paper's experiment)](docs/results/paper-influenza.md).** ${summaries["paper-influenza"]}`,
+    "",
+    `**[eICU Midwest ↔ South](docs/results/eicu-regions.md).** ${summaries["eicu-regions"]}`,
+    README_END,
+  ].join("\n");
+  let next: string;
+  if (readme.includes(README_START) && readme.includes(README_END)) {
+    next = readme.slice(0, readme.indexOf(README_START)) + block + readme.slice(readme.indexOf(README_END) + README_END.length);
+  } else {
+    const section = `## Results\n\n\`npm run reproduce\` reruns the seed paper's experiment on public data (under 20 minutes on two cores) and regenerates these documents.\n\n${block}\n\n`;
+    const at = readme.indexOf("## Public data");
+    next = at >= 0 ? readme.slice(0, at) + section + readme.slice(at) : `${readme.trimEnd()}\n\n${section}`;
+  }
+  if (next !== readme) await writeFileAtomic(path, next);
+}
+
+if (!existsSync(SPEC_DIR)) throw new Error(`no spec folder ${SPEC_DIR}`);
+await main();

@@ -1,0 +1,95 @@
+import type { ArmResult, ReportTable, TargetSize } from "../aggregate.js";
+import type { ReportContext } from "../context.js";
+import { renderMarkdown } from "../markdown.js";
+
+/**
+ * Building blocks of the reproduction documents (docs/results/*.md): one spec's report as a section of
+ * a larger document, and lookups of arms in a report context. Pure functions of the context, so a
+ * rerun on the same results writes the same bytes.
+ */
+
+/** One spec's results as the documents see them. */
+export interface SpecRun {
+  /** Spec name (also its output folder). */
+  name: string;
+  /** Spec file, relative to the repository root. */
+  specFile: string;
+  description: string;
+  /** Training iterations (epochs x iterations per epoch) for training and fine-tuning. */
+  trainIterations: string;
+  finetuneIterations: string;
+  ctx: ReportContext;
+}
+
+/** Chart kinds copied into the docs (ROC and calibration figures stay in the full HTML report). */
+export const DOC_CHART_KINDS: ReadonlySet<string> = new Set(["bars", "learning"]);
+
+/**
+ * The spec's report Markdown (buildReport's writer) as a section: its title and "Generated" line
+ * dropped, headings one level down, figure links pointing at `figureDir`, only DOC_CHART_KINDS figures.
+ */
+export function specSection(run: SpecRun, figureDir: string): string {
+  const ctx: ReportContext = { ...run.ctx, charts: run.ctx.charts.filter((c) => DOC_CHART_KINDS.has(c.kind)) };
+  const md = renderMarkdown(ctx);
+  const lines = md.split("\n");
+  const out: string[] = [];
+  for (const line of lines) {
+    if (line.startsWith("# ")) continue;
+    if (line.startsWith("Generated ")) continue;
+    let l = line.startsWith("#") ? `#${line}` : line;
+    l = l.replace(/\]\(figures\//g, `](${figureDir}/`);
+    out.push(l);
+  }
+  return out.join("\n").replace(/^\n+/, "");
+}
+
+export function findTable(
+  ctx: ReportContext,
+  task: string,
+  source: string | null,
+  size: TargetSize,
+): ReportTable | undefined {
+  return ctx.agg.tables.find(
+    (t) => t.key.task === task && t.key.source === source && t.key.targetSize === size,
+  );
+}
+
+export function findArmResult(
+  table: ReportTable | undefined,
+  scenario: string,
+  embedding: string,
+  model: "cnn" | "logistic" = "cnn",
+): ArmResult | undefined {
+  return table?.arms.find(
+    (a) =>
+      a.arm.scenario === scenario &&
+      a.arm.embedding === embedding &&
+      a.arm.model === model &&
+      a.arm.recalibration === "none",
+  );
+}
+
+/** "0.812 [0.790–0.833], sd 0.004" (mean over seeds, mean 95% CI, seed sd). */
+export function armText(a: ArmResult | undefined): string {
+  if (!a) return "—";
+  const ci = a.ci ? ` [${a.ci[0].toFixed(3)}–${a.ci[1].toFixed(3)}]` : "";
+  const sd = a.sd === null ? "" : `, sd ${a.sd.toFixed(3)}`;
+  return `${a.mean.toFixed(3)}${ci}${sd}`;
+}
+
+/** The arm with the highest mean among the given scenario's arms (optionally only some embeddings). */
+export function bestArm(
+  table: ReportTable | undefined,
+  scenarios: readonly string[],
+  model: "cnn" | "logistic" = "cnn",
+): ArmResult | undefined {
+  if (!table) return undefined;
+  const arms = table.arms.filter(
+    (a) => scenarios.includes(a.arm.scenario) && a.arm.model === model && a.arm.recalibration === "none",
+  );
+  return [...arms].sort((a, b) => b.mean - a.mean)[0];
+}
+
+export function cellText(s: string): string {
+  return s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
