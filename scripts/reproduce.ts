@@ -83,7 +83,11 @@ async function runSpec(name: string): Promise<SpecRun> {
 /** The report context the documents use: cells in grid order and provenance without clock or commit. */
 async function docContext(loaded: LoadedSpec, resultsPath: string) {
   const store = await loadResultsStore(resultsPath);
-  const order = new Map(expandGrid(loaded.spec).flatMap((j) => j.cells.map((c) => c.id)).map((id, i) => [id, i]));
+  const order = new Map(
+    expandGrid(loaded.spec)
+      .flatMap((j) => j.cells.map((c) => c.id))
+      .map((id, i) => [id, i]),
+  );
   // Only this spec's cells, in grid order: worker scheduling decides the store's line order, and the
   // report orders rows and columns by first appearance.
   const cells = store.cells
@@ -109,7 +113,9 @@ function specInfo(loaded: LoadedSpec): Omit<SpecRun, "ctx"> {
     specFile: relative(PROJECT_ROOT, loaded.path),
     description: (spec.description ?? "").trim(),
     trainIterations: iters(spec.training, 50),
-    finetuneIterations: spec.scenarios.some((s) => s.startsWith("finetune-")) ? iters(spec.finetuning, 50) : "—",
+    finetuneIterations: spec.scenarios.some((s) => s.startsWith("finetune-"))
+      ? iters(spec.finetuning, 50)
+      : "—",
   };
 }
 
@@ -127,7 +133,10 @@ async function writeReadme(summaries: Record<string, string>): Promise<void> {
   ].join("\n");
   let next: string;
   if (readme.includes(README_START) && readme.includes(README_END)) {
-    next = readme.slice(0, readme.indexOf(README_START)) + block + readme.slice(readme.indexOf(README_END) + README_END.length);
+    next =
+      readme.slice(0, readme.indexOf(README_START)) +
+      block +
+      readme.slice(readme.indexOf(README_END) + README_END.length);
   } else {
     const section = `## Results\n\n\`npm run reproduce\` reruns the seed paper's experiment on public data (under 20 minutes on two cores) and regenerates these documents.\n\n${block}\n\n`;
     const at = readme.indexOf("## Public data");

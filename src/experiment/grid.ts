@@ -37,7 +37,15 @@ export function expandGrid(spec: ExperimentSpec): Job[] {
         if (spec.scenarios.includes("local")) {
           for (const target of targets) {
             const cells = spec.targetSizes.map((size) =>
-              cellKey(spec, { scenario: "local", model, embedding, target, targetSize: size, seed, recalibration: "none" }),
+              cellKey(spec, {
+                scenario: "local",
+                model,
+                embedding,
+                target,
+                targetSize: size,
+                seed,
+                recalibration: "none",
+              }),
             );
             jobs.push(job(spec, { kind: "target-only", target, embedding, model, seed, cells }));
           }
@@ -50,9 +58,21 @@ export function expandGrid(spec: ExperimentSpec): Job[] {
             const recals = scenario === "pooled" ? (["none"] as const) : spec.recalibration;
             for (const targetSize of sizes)
               for (const recalibration of recals)
-                cells.push(cellKey(spec, { scenario, model, embedding, source, target, targetSize, seed, recalibration }));
+                cells.push(
+                  cellKey(spec, {
+                    scenario,
+                    model,
+                    embedding,
+                    source,
+                    target,
+                    targetSize,
+                    seed,
+                    recalibration,
+                  }),
+                );
           }
-          if (cells.length > 0) jobs.push(job(spec, { kind: "transfer", source, target, embedding, model, seed, cells }));
+          if (cells.length > 0)
+            jobs.push(job(spec, { kind: "transfer", source, target, embedding, model, seed, cells }));
         }
       }
     }
@@ -61,7 +81,10 @@ export function expandGrid(spec: ExperimentSpec): Job[] {
 }
 
 function job(spec: ExperimentSpec, j: Omit<Job, "id">): Job {
-  return { ...j, id: hash({ ctx: contextOf(spec, j.source, j.target, j.embedding), j: { ...j, cells: undefined } }) };
+  return {
+    ...j,
+    id: hash({ ctx: contextOf(spec, j.source, j.target, j.embedding), j: { ...j, cells: undefined } }),
+  };
 }
 
 type CellFields = Omit<CellKey, "id" | "task">;
@@ -72,7 +95,12 @@ export function cellKey(spec: ExperimentSpec, f: CellFields): CellKey {
 }
 
 /** Everything in the spec that can change a cell's result (so an edited spec never reuses old cells). */
-function contextOf(spec: ExperimentSpec, source: string | undefined, target: string, embedding: string): unknown {
+function contextOf(
+  spec: ExperimentSpec,
+  source: string | undefined,
+  target: string,
+  embedding: string,
+): unknown {
   return {
     source: source === undefined ? null : spec.sites[source],
     target: spec.sites[target],

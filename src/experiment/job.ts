@@ -45,9 +45,7 @@ export interface JobPayload {
   sourceModel?: ModelSnapshot;
 }
 
-export type JobEvent =
-  | { type: "source-model"; model: ModelSnapshot }
-  | { type: "cell"; result: CellResult };
+export type JobEvent = { type: "source-model"; model: ModelSnapshot } | { type: "cell"; result: CellResult };
 
 export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
   const training =
@@ -58,8 +56,16 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
   let sourceModel = p.sourceModel;
   let sourceSite: PreparedSite | undefined;
   if (p.source) {
-    sourceSite = splitSite(p.source, p.source.embedding, p.source.pool, training.validationFraction, p.job.seed);
-    const needsModel = p.pending.some((c) => c.scenario === "source-only" || c.scenario.startsWith("finetune-"));
+    sourceSite = splitSite(
+      p.source,
+      p.source.embedding,
+      p.source.pool,
+      training.validationFraction,
+      p.job.seed,
+    );
+    const needsModel = p.pending.some(
+      (c) => c.scenario === "source-only" || c.scenario.startsWith("finetune-"),
+    );
     if (needsModel && !sourceModel) {
       const trained = trainSourceModel({
         architecture: p.architecture,
@@ -82,7 +88,9 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
       let embeddingRef = p.embeddingRef;
       if (cell.scenario === "pooled") {
         if (!p.source || !p.pooled) throw new Error("pooled arm without pooled embeddings");
-        source = { ...splitSite(p.source, p.pooled.source, p.source.pool, training.validationFraction, p.job.seed) };
+        source = {
+          ...splitSite(p.source, p.pooled.source, p.source.pool, training.validationFraction, p.job.seed),
+        };
         target.embedding = p.pooled.target;
         embeddingRef = { providerId: p.pooled.providerId, dimension: p.pooled.target.dim, trainable: false };
       }
@@ -116,7 +124,13 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
       let before: CellResult["metricsBeforeRecalibration"];
       if (cell.recalibration !== "none") {
         before = summarize(testProbs);
-        testProbs = recalibrateRows(cell.recalibration, target.validation.labels, out.validationProbs, testProbs, C);
+        testProbs = recalibrateRows(
+          cell.recalibration,
+          target.validation.labels,
+          out.validationProbs,
+          testProbs,
+          C,
+        );
       }
       const metrics = summarize(testProbs);
       emit({
@@ -171,7 +185,11 @@ function splitSite(
   validationFraction: number,
   seed: number,
 ): PreparedSite {
-  const [train, validation] = stratifiedSplit(pool.labels, [1 - validationFraction, validationFraction], seed);
+  const [train, validation] = stratifiedSplit(
+    pool.labels,
+    [1 - validationFraction, validationFraction],
+    seed,
+  );
   return {
     name: site.name,
     embedding,

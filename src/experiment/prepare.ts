@@ -7,8 +7,8 @@ import { type EmbeddingMatrix, type EmbeddingProvider, providerId } from "../emb
 import { concatSequences, type LabeledSequences } from "../transfer/prepared.js";
 import { InputError, isInputError } from "../util/errors.js";
 import { taskClasses, taskLabels } from "./labels.js";
-import type { LoadedSpec } from "./spec.js";
 import { type LoadedSite, loadSite } from "./sites.js";
+import type { LoadedSpec } from "./spec.js";
 
 /**
  * Everything the grid needs from the sites, computed once per run: each site's vocabulary, its encoded
@@ -46,7 +46,10 @@ export interface EmbeddedSite {
   providerId: string;
 }
 
-export async function prepareExperiment(loaded: LoadedSpec, needed: Set<string>): Promise<PreparedExperiment> {
+export async function prepareExperiment(
+  loaded: LoadedSpec,
+  needed: Set<string>,
+): Promise<PreparedExperiment> {
   const { spec, dir, path } = loaded;
   const tokenText = TokenTextSettings.safeParse(spec.tokenText ?? {});
   if (!tokenText.success) {
@@ -90,7 +93,10 @@ export async function prepareExperiment(loaded: LoadedSpec, needed: Set<string>)
     const r = EmbeddingSpec.safeParse(raw);
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new InputError(issue.message, { file: path, field: `embeddings.${name}.${issue.path.join(".")}` });
+      throw new InputError(issue.message, {
+        file: path,
+        field: `embeddings.${name}.${issue.path.join(".")}`,
+      });
     }
     specs.set(name, r.data);
   }
@@ -105,11 +111,11 @@ export async function prepareExperiment(loaded: LoadedSpec, needed: Set<string>)
     let p = providers.get(key);
     if (!p) {
       const fit = anchorData(anchor.sites.map((n) => sites.get(n)!));
-      p = Promise.resolve(createProvider(es, { sourceVocabulary: fit.vocabulary, fitData: fit, baseDir: dir })).catch(
-        (e: unknown) => {
-          throw relabel(e, path, `embeddings.${embedding}`);
-        },
-      );
+      p = Promise.resolve(
+        createProvider(es, { sourceVocabulary: fit.vocabulary, fitData: fit, baseDir: dir }),
+      ).catch((e: unknown) => {
+        throw relabel(e, path, `embeddings.${embedding}`);
+      });
       providers.set(key, p);
     }
     return p;
@@ -142,7 +148,11 @@ export async function prepareExperiment(loaded: LoadedSpec, needed: Set<string>)
 }
 
 /** Vocabulary and unlabeled sequences that define an anchored provider (union over pooled sites). */
-function anchorData(sites: EncodedSite[]): { vocabulary: Vocabulary; seqs: TokenSequences; vocab: Vocabulary } {
+function anchorData(sites: EncodedSite[]): {
+  vocabulary: Vocabulary;
+  seqs: TokenSequences;
+  vocab: Vocabulary;
+} {
   if (sites.length === 1) {
     const s = sites[0];
     return { vocabulary: s.vocabulary, vocab: s.vocabulary, seqs: s.pool.seqs };
@@ -151,7 +161,10 @@ function anchorData(sites: EncodedSite[]): { vocabulary: Vocabulary; seqs: Token
   for (const s of sites) for (const t of s.vocabulary.tokens) if (!byKey.has(t.key)) byKey.set(t.key, t);
   const keys = [...byKey.keys()].sort();
   const idOf = new Map(keys.map((k, i) => [k, i + 1]));
-  const vocabulary: Vocabulary = { site: sites.map((s) => s.name).join("+"), tokens: keys.map((k) => byKey.get(k)!) };
+  const vocabulary: Vocabulary = {
+    site: sites.map((s) => s.name).join("+"),
+    tokens: keys.map((k) => byKey.get(k)!),
+  };
   let seqs: TokenSequences = { count: 0, offsets: new Uint32Array(1), tokens: new Uint32Array(0) };
   for (const s of sites) {
     const remap = s.vocabulary.tokens.map((t) => idOf.get(t.key)!);

@@ -3,8 +3,8 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { stableStringify } from "../embed/types.js";
-import { loadModel, saveModel } from "../model/model-file.js";
 import { meanLogistic } from "../model/architecture.js";
+import { loadModel, saveModel } from "../model/model-file.js";
 import type { ModelArchitecture } from "../model/types.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { InputError } from "../util/errors.js";
@@ -105,7 +105,8 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
           if (e.result.status === "error") {
             failed++;
             progress.tick(1, `ERROR ${describeCell(e.result.key)}: ${e.result.error}`);
-            if (opts.failFast && !firstError) firstError = new Error(`${describeCell(e.result.key)}: ${e.result.error}`);
+            if (opts.failFast && !firstError)
+              firstError = new Error(`${describeCell(e.result.key)}: ${e.result.error}`);
           } else progress.tick(1, `${describeCell(e.result.key)} AUROC ${m ? m.auroc.toFixed(3) : "?"}`);
         });
       }
@@ -120,8 +121,21 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
   return summary(store, total, total - pendingCells, ran, failed);
 }
 
-function summary(store: ResultsStore, cells: number, skipped: number, ran: number, failed: number): RunSummary {
-  return { cells, skipped, ran, failed, results: [...latestById(store.read()).values()], resultsPath: store.path };
+function summary(
+  store: ResultsStore,
+  cells: number,
+  skipped: number,
+  ran: number,
+  failed: number,
+): RunSummary {
+  return {
+    cells,
+    skipped,
+    ran,
+    failed,
+    results: [...latestById(store.read()).values()],
+    resultsPath: store.path,
+  };
 }
 
 export function describeCell(c: CellKey): string {
@@ -181,7 +195,8 @@ async function buildPayload(
     };
   };
   const sourceModelPath = sourceModelFile(loaded, job, modelsDir);
-  const sourceModel = job.source && existsSync(sourceModelPath) ? await loadModel(sourceModelPath) : undefined;
+  const sourceModel =
+    job.source && existsSync(sourceModelPath) ? await loadModel(sourceModelPath) : undefined;
   const anchorTable = tables.source ?? tables.target;
   return {
     job,
@@ -246,10 +261,13 @@ function validateSizes(loaded: LoadedSpec, prepared: PreparedExperiment): void {
     for (const t of targets) {
       const pool = prepared.sites.get(t)!.pool.labels.length;
       if (size > pool)
-        throw new InputError(`target size ${size} is larger than site "${t}"'s training pool (${pool} encounters)`, {
-          file: path,
-          field: `targetSizes.${i}`,
-        });
+        throw new InputError(
+          `target size ${size} is larger than site "${t}"'s training pool (${pool} encounters)`,
+          {
+            file: path,
+            field: `targetSizes.${i}`,
+          },
+        );
       if (size < 10)
         throw new InputError(`target size ${size} is too small to split into training and validation data`, {
           file: path,

@@ -4,8 +4,8 @@ import { readFindingsTable } from "../data/adapters/findings-table.js";
 import { readOmopSite } from "../data/adapters/omop/read-omop.js";
 import { groupedSplit, stratifiedSplit, temporalSplit } from "../data/splits.js";
 import { generateWorld, type SyntheticWorld } from "../data/synthetic/world.js";
-import { stableStringify } from "../embed/types.js";
 import type { SiteDataset } from "../data/types.js";
+import { stableStringify } from "../embed/types.js";
 import { InputError, isInputError } from "../util/errors.js";
 import { resolveSpecPath } from "./paths.js";
 import { type SiteSpec, SplitSpec } from "./spec.js";
@@ -23,7 +23,12 @@ export interface LoadedSite {
   test: { dataset: number; indices: Uint32Array };
 }
 
-export async function loadSite(name: string, spec: SiteSpec, specDir: string, specFile: string): Promise<LoadedSite> {
+export async function loadSite(
+  name: string,
+  spec: SiteSpec,
+  specDir: string,
+  specFile: string,
+): Promise<LoadedSite> {
   const at = `sites.${name}`;
   try {
     switch (spec.adapter) {
@@ -50,7 +55,11 @@ export async function loadSite(name: string, spec: SiteSpec, specDir: string, sp
           spec.hospitals !== undefined
             ? { name, hospitalIds: spec.hospitals }
             : { region: required(spec.region, "region or hospitals", specFile, `${at}.region`), name };
-        const ds = await readEicuSite({ ...(spec.options ?? {}), dir: resolveSpecPath(spec.dir, specDir), site });
+        const ds = await readEicuSite({
+          ...(spec.options ?? {}),
+          dir: resolveSpecPath(spec.dir, specDir),
+          site,
+        });
         return splitOnce(name, ds, spec.split);
       }
       case "synthetic": {
@@ -74,7 +83,10 @@ export async function loadSite(name: string, spec: SiteSpec, specDir: string, sp
     }
   } catch (e) {
     if (isInputError(e) && e.location.file === undefined) {
-      throw new InputError(e.message, { file: specFile, field: e.location.field ? `${at}.${e.location.field}` : at });
+      throw new InputError(e.message, {
+        file: specFile,
+        field: e.location.field ? `${at}.${e.location.field}` : at,
+      });
     }
     throw e;
   }
@@ -107,7 +119,8 @@ function splitOnce(name: string, ds: SiteDataset, split: SplitSpec | undefined):
       [pool, test] = groupedSplit(ds.encounters.groups, labels, fractions, s.seed);
       break;
     case "temporal": {
-      if (!s.testPeriods) throw new InputError("a temporal split needs testPeriods", { field: "split.testPeriods" });
+      if (!s.testPeriods)
+        throw new InputError("a temporal split needs testPeriods", { field: "split.testPeriods" });
       const r = temporalSplit(ds.encounters.periods, ds.encounters.periodNames, { test: s.testPeriods });
       pool = r.train;
       test = r.test;

@@ -102,7 +102,10 @@ export const DirectionSpec = z.object({ source: z.string(), target: z.string() }
 export const ModelSpec = z
   .object({
     /** The paper's concept CNN, and/or the logistic baseline on the mean token embedding. */
-    kinds: z.array(z.enum(["cnn", "logistic"])).min(1).default(["cnn", "logistic"]),
+    kinds: z
+      .array(z.enum(["cnn", "logistic"]))
+      .min(1)
+      .default(["cnn", "logistic"]),
     kernelSizes: z.array(z.number().int().positive()).min(1).default([1]),
     filters: z.array(z.number().int().positive()).min(1).default([100]),
     dropout: z.number().min(0).lt(1).default(0.5),
@@ -133,7 +136,10 @@ export const ExperimentSpec = z
     /** Ordered (source, target) pairs, or "all-pairs" for every ordered pair of sites. */
     directions: z.union([z.literal("all-pairs"), z.array(DirectionSpec).min(1)]),
     /** Target training sizes for the learning curve; "all" = the whole target training pool. */
-    targetSizes: z.array(z.union([z.number().int().positive(), z.literal("all")])).min(1).default(["all"]),
+    targetSizes: z
+      .array(z.union([z.number().int().positive(), z.literal("all")]))
+      .min(1)
+      .default(["all"]),
     seeds: z.array(z.number().int()).min(1).default([1]),
     model: ModelSpec.default(ModelSpec.parse({})),
     /** Training settings (model/train-settings defaults apply to omitted fields). */
@@ -143,7 +149,10 @@ export const ExperimentSpec = z
     /** Fine-tuning settings (defaults: the `finetune` preset, the paper's SGD lr 1e-2). */
     finetuning: z.record(z.string(), z.unknown()).default({}),
     /** Recalibration at the target after transfer (evaluated with and without). */
-    recalibration: z.array(z.enum(["none", "intercept", "logistic"])).min(1).default(["none"]),
+    recalibration: z
+      .array(z.enum(["none", "intercept", "logistic"]))
+      .min(1)
+      .default(["none"]),
     evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
     /** Token text templates (concepts/token-text). */
     tokenText: z.record(z.string(), z.unknown()).optional(),
@@ -171,7 +180,9 @@ export async function loadSpec(path: string): Promise<LoadedSpec> {
   try {
     raw = abs.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new InputError(`not valid ${abs.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message}`, { file: path });
+    throw new InputError(`not valid ${abs.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message}`, {
+      file: path,
+    });
   }
   return { spec: parseSpec(raw, path), path: abs, dir: dirname(abs) };
 }
@@ -193,10 +204,13 @@ function validateReferences(spec: ExperimentSpec, file: string): void {
     spec.directions.forEach((d, i) => {
       for (const role of ["source", "target"] as const) {
         if (!sites.includes(d[role])) {
-          throw new InputError(`site "${d[role]}" is not defined under sites (defined: ${sites.join(", ")})`, {
-            file,
-            field: `directions.${i}.${role}`,
-          });
+          throw new InputError(
+            `site "${d[role]}" is not defined under sites (defined: ${sites.join(", ")})`,
+            {
+              file,
+              field: `directions.${i}.${role}`,
+            },
+          );
         }
       }
       if (d.source === d.target) {
@@ -207,7 +221,10 @@ function validateReferences(spec: ExperimentSpec, file: string): void {
     throw new InputError("all-pairs needs at least two sites", { file, field: "directions" });
   }
   if (spec.model.kernelSizes.length !== spec.model.filters.length) {
-    throw new InputError("kernelSizes and filters must have the same length", { file, field: "model.filters" });
+    throw new InputError("kernelSizes and filters must have the same length", {
+      file,
+      field: "model.filters",
+    });
   }
   for (const field of ["training", "finetuning", "baselineTraining"] as const) {
     const r = TrainSettings.safeParse(spec[field]);

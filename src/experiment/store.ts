@@ -1,4 +1,14 @@
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, fstatSync, ftruncateSync, mkdirSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { InputError } from "../util/errors.js";
 import { CellResult } from "./results.js";
@@ -23,7 +33,11 @@ export class ResultsStore {
   }
 
   finishedIds(): Set<string> {
-    return new Set(this.read().filter((r) => r.status === "ok").map((r) => r.key.id));
+    return new Set(
+      this.read()
+        .filter((r) => r.status === "ok")
+        .map((r) => r.key.id),
+    );
   }
 
   /** Remove a torn last line left by a killed run, so the next append starts on a fresh line. */
@@ -51,7 +65,8 @@ export class ResultsStore {
 
 export function parseResultsText(text: string, file: string): CellResult[] {
   const lines = text.split("\n");
-  const complete = text.endsWith("\n") ? lines.slice(0, -1) : lines.slice(0, -1); // last piece is "" or torn
+  // The piece after the last newline is "" or a line torn by a killed run: never a finished cell.
+  const complete = lines.slice(0, -1);
   const out: CellResult[] = [];
   complete.forEach((line, i) => {
     if (line.trim() === "") return;
@@ -76,7 +91,7 @@ export function latestById(results: CellResult[]): Map<string, CellResult> {
   const m = new Map<string, CellResult>();
   for (const r of results) {
     const prev = m.get(r.key.id);
-    if (!prev || prev.status !== "ok" || r.status === "ok") m.set(r.key.id, r);
+    if (prev?.status !== "ok" || r.status === "ok") m.set(r.key.id, r);
   }
   return m;
 }

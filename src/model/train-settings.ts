@@ -61,7 +61,11 @@ export const FINETUNE_SETTINGS: TrainSettings = TrainSettings.parse({ lr: 1e-2 }
  * CNN's slow paper schedule, which leaves it under-trained and would flatter the CNN. Adam at lr 0.05;
  * the best validation AUROC still picks the epoch.
  */
-export const BASELINE_SETTINGS: TrainSettings = TrainSettings.parse({ optimizer: "adam", lr: 0.05, weightDecay: 0 });
+export const BASELINE_SETTINGS: TrainSettings = TrainSettings.parse({
+  optimizer: "adam",
+  lr: 0.05,
+  weightDecay: 0,
+});
 
 /** Parse user settings (defaults filled in); throws zod errors, which callers turn into InputError. */
 export function trainSettings(input: TrainSettingsInput = {}): TrainSettings {

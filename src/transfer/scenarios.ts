@@ -1,20 +1,21 @@
-import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "../model/types.js";
 import { predictProba } from "../model/predict.js";
 import { type TrainResult, trainModel } from "../model/train.js";
 import type { TrainSettings } from "../model/train-settings.js";
-import {
-  concatLabeled,
-  type LabeledSequences,
-  type PreparedSite,
-  stackEmbeddings,
-} from "./prepared.js";
+import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "../model/types.js";
+import { concatLabeled, type LabeledSequences, type PreparedSite, stackEmbeddings } from "./prepared.js";
 
 /**
  * The transfer scenarios. Transfer carries model weights only: the target embeds its own tokens with
  * the same provider (the paper's "swap in the target's embedding matrix"), so a source model's conv
  * and dense layers apply to target tokens it never saw.
  */
-export type Scenario = "local" | "pooled" | "source-only" | "finetune-dense" | "finetune-conv" | "finetune-all";
+export type Scenario =
+  | "local"
+  | "pooled"
+  | "source-only"
+  | "finetune-dense"
+  | "finetune-conv"
+  | "finetune-all";
 
 export const SCENARIO_DESCRIPTIONS: Record<Scenario, string> = {
   local: "trained and tested at the target only",
@@ -57,7 +58,9 @@ export interface ScenarioOutput {
 
 /** Train the source model once per (source, embedding, seed); every transfer arm starts from it. */
 export function trainSourceModel(
-  input: Pick<ScenarioInput, "architecture" | "embeddingRef" | "classes" | "training"> & { source: PreparedSite },
+  input: Pick<ScenarioInput, "architecture" | "embeddingRef" | "classes" | "training"> & {
+    source: PreparedSite;
+  },
 ): TrainResult {
   const { source } = input;
   return trainModel({

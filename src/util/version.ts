@@ -13,7 +13,10 @@ let cachedCommit: string | null | undefined;
 export function codeCommit(): string | null {
   if (cachedCommit !== undefined) return cachedCommit;
   try {
-    const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "ignore"] })
+    const head = execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "pipe", "ignore"],
+    })
       .toString()
       .trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {

@@ -49,8 +49,13 @@ test("runner: every cell runs, results are real, and a resumed run equals an uni
   assert.equal(s1.cells, 2 * 10);
   assert.equal(s1.failed, 0, JSON.stringify(s1.results.find((r) => r.status === "error")));
   for (const r of s1.results) {
-    assert.ok(r.metrics && r.metrics.auroc >= 0 && r.metrics.auroc <= 1, `${r.key.scenario} AUROC ${r.metrics?.auroc}`);
-    assert.ok(r.metrics?.aurocCI && r.metrics.aurocCI[0] < r.metrics.auroc && r.metrics.auroc < r.metrics.aurocCI[1]);
+    assert.ok(
+      r.metrics && r.metrics.auroc >= 0 && r.metrics.auroc <= 1,
+      `${r.key.scenario} AUROC ${r.metrics?.auroc}`,
+    );
+    assert.ok(
+      r.metrics?.aurocCI && r.metrics.aurocCI[0] < r.metrics.auroc && r.metrics.auroc < r.metrics.aurocCI[1],
+    );
   }
   // Models trained at the target beat chance on average (one-hot source-only need not: that is its handicap).
   const local = s1.results.filter((r) => r.key.scenario === "local").map((r) => r.metrics!.auroc);
@@ -85,7 +90,10 @@ test("runner: bad specs are rejected before any cell runs, naming the spec path"
   );
   await assert.rejects(
     runExperiment(
-      loaded({ ...RAW, embeddings: { t: { provider: "table", file: "shared:influenza-embeddings/concept_pair_bert.h5" } } }),
+      loaded({
+        ...RAW,
+        embeddings: { t: { provider: "table", file: "shared:influenza-embeddings/concept_pair_bert.h5" } },
+      }),
       { out, ...quiet },
     ),
     (e: unknown) => e instanceof InputError && e.location.field === "embeddings.t",

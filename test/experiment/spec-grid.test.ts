@@ -37,7 +37,9 @@ test("grid: cell ids are stable and change when a setting that matters changes",
   const a = expandGrid(parseSpec(base)).flatMap((j) => j.cells.map((c) => c.id));
   const b = expandGrid(parseSpec(base)).flatMap((j) => j.cells.map((c) => c.id));
   assert.deepEqual(a, b);
-  const c = expandGrid(parseSpec({ ...base, training: { lr: 0.01 } })).flatMap((j) => j.cells.map((x) => x.id));
+  const c = expandGrid(parseSpec({ ...base, training: { lr: 0.01 } })).flatMap((j) =>
+    j.cells.map((x) => x.id),
+  );
   assert.equal(
     a.filter((id) => c.includes(id)).length,
     0,
@@ -46,7 +48,12 @@ test("grid: cell ids are stable and change when a setting that matters changes",
 });
 
 test("grid: the logistic baseline runs local, pooled and source-only only", () => {
-  const spec = parseSpec({ ...base, model: { kinds: ["logistic"] }, seeds: [1], embeddings: { onehot: { provider: "onehot" } } });
+  const spec = parseSpec({
+    ...base,
+    model: { kinds: ["logistic"] },
+    seeds: [1],
+    embeddings: { onehot: { provider: "onehot" } },
+  });
   const scen = new Set(expandGrid(spec).flatMap((j) => j.cells.map((c) => c.scenario)));
   assert.deepEqual([...scen].sort(), ["local", "pooled", "source-only"]);
 });
@@ -55,7 +62,8 @@ test("spec: bad references are rejected with the offending spec path", () => {
   const bad = { ...base, directions: [{ source: "A", target: "C" }] };
   assert.throws(
     () => parseSpec(bad, "x.yaml"),
-    (e: unknown) => e instanceof InputError && e.location.field === "directions.0.target" && /"C"/.test(e.message),
+    (e: unknown) =>
+      e instanceof InputError && e.location.field === "directions.0.target" && /"C"/.test(e.message),
   );
   assert.throws(
     () => parseSpec({ ...base, scenarios: ["local", "magic"] }, "x.yaml"),

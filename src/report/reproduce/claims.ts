@@ -32,7 +32,7 @@ export interface Comparison {
   /** Mean over shared seeds of AUROC(a) - AUROC(b). */
   diff: number;
   direction: Direction;
-  /** How it was decided, e.g. "paired DeLong p = 0.001, 0.004, 0.020". */
+  /** How it was decided, e.g. "paired DeLong per seed: +0.012 (p 0.001), +0.020 (p <0.001)". */
   test: string;
 }
 
@@ -56,9 +56,7 @@ export function compareArms(a: ArmData, b: ArmData): Comparison {
   if (pairs.length === 0) return { diff: Number.NaN, direction: "tie", test: "no shared seeds" };
   const diffs = pairs.map((p) => p.a.auroc - p.b.auroc);
   const diff = diffs.reduce((s, x) => s + x, 0) / diffs.length;
-  const paired = pairs.every(
-    (p) => p.a.preds && p.b.preds && sameLabels(p.a.preds.labels, p.b.preds.labels),
-  );
+  const paired = pairs.every((p) => p.a.preds && p.b.preds && sameLabels(p.a.preds.labels, p.b.preds.labels));
   if (paired) {
     const tests = pairs.map((p) => pairedDelong(p.a.preds!.labels, p.a.preds!.scores, p.b.preds!.scores));
     const up = tests.every((t) => t.p < ALPHA && t.diff > 0);
@@ -66,13 +64,14 @@ export function compareArms(a: ArmData, b: ArmData): Comparison {
     return {
       diff,
       direction: up ? "higher" : down ? "lower" : "tie",
-      test: `paired DeLong p = ${tests.map((t) => fmtP(t.p)).join(", ")}`,
+      test: `paired DeLong per seed: ${tests.map((t) => `${signed(t.diff)} (p ${fmtP(t.p)})`).join(", ")}`,
     };
   }
   if (pairs.length < 2) return { diff, direction: "tie", test: "one seed: no test" };
   const n = diffs.length;
   const sd = Math.sqrt(diffs.reduce((s, x) => s + (x - diff) ** 2, 0) / (n - 1));
-  const t = sd === 0 ? (diff === 0 ? 0 : Number.POSITIVE_INFINITY * Math.sign(diff)) : diff / (sd / Math.sqrt(n));
+  const t =
+    sd === 0 ? (diff === 0 ? 0 : Number.POSITIVE_INFINITY * Math.sign(diff)) : diff / (sd / Math.sqrt(n));
   const crit = T_CRIT_95[n - 2] ?? 1.96;
   const clear = Math.abs(t) > crit;
   return {
@@ -112,7 +111,10 @@ export function judgeBest(
   const f = arms.get(focus);
   const others = [...arms.entries()].filter(([e]) => e !== focus);
   if (!f || others.length === 0) {
-    return { verdict: "cannot be tested", detail: `${setting}: no ${focus} arm or nothing to compare it with` };
+    return {
+      verdict: "cannot be tested",
+      detail: `${setting}: no ${focus} arm or nothing to compare it with`,
+    };
   }
   const ranked = [...arms.entries()].sort((a, b) => armMean(b[1]) - armMean(a[1]));
   const ranking = ranked.map(([e, a]) => `${e} ${meanText(a)}`).join(", ");
@@ -170,11 +172,16 @@ export function judgeExcessiveTuning(
   all: ArmData | undefined,
   lighter: ArmData | undefined,
 ): { verdict: Verdict; detail: string } {
-  if (!all || !lighter) return { verdict: "cannot be tested", detail: `${setting}: no finetune-all or lighter arm` };
+  if (!all || !lighter)
+    return { verdict: "cannot be tested", detail: `${setting}: no finetune-all or lighter arm` };
   const c = compareArms(all, lighter);
   const verdict: Verdict = c.direction === "lower" ? "holds" : "does not hold";
   const how =
-    c.direction === "lower" ? "tuning everything hurts" : c.direction === "higher" ? "tuning everything helps" : "not distinguishable";
+    c.direction === "lower"
+      ? "tuning everything hurts"
+      : c.direction === "higher"
+        ? "tuning everything helps"
+        : "not distinguishable";
   return {
     verdict,
     detail: `${setting}: ${verdict} — ${all.label} ${meanText(all)} vs ${lighter.label} ${meanText(lighter)} (Δ ${signed(c.diff)}, ${c.test}): ${how}.`,
@@ -215,7 +222,7 @@ export function signed(x: number): string {
 }
 
 function fmtP(p: number): string {
-  return p < 0.001 ? "<0.001" : p.toFixed(3);
+  return p < 0.001 ? "< 0.001" : `= ${p.toFixed(3)}`;
 }
 
 function mean(xs: readonly number[]): number {

@@ -52,7 +52,10 @@ export function eicuDoc(runs: ReadonlyMap<string, SpecRun>, figureDir: (spec: st
   out.push(...fewDeathsLines(main), "");
 
   out.push("## Headline numbers", "");
-  out.push("| Direction | target-only (local) | source-only | pooled | fine-tuned (dense or conv) |", "| --- | --- | --- | --- | --- |");
+  out.push(
+    "| Direction | target-only (local) | source-only | pooled | fine-tuned (dense or conv) |",
+    "| --- | --- | --- | --- | --- |",
+  );
   for (const [s, t] of DIRECTIONS) {
     const tab = main ? findTable(main.ctx, TASK, s, "all") : undefined;
     const cell = (sc: string[], model: "cnn" | "logistic" = "cnn") => {
@@ -71,10 +74,13 @@ export function eicuDoc(runs: ReadonlyMap<string, SpecRun>, figureDir: (spec: st
   out.push("## All results", "");
   for (const r of runs.values()) {
     out.push(`### Spec \`${r.name}\``, "", r.description, "");
-    out.push(specSection(r, figureDir(r.name)).replace(/^## /gm, "#### ").replace(/^### /gm, "#### "), "");
+    out.push(specSection(r, figureDir(r.name)), "");
   }
   return {
-    markdown: `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`,
+    markdown: `${out
+      .join("\n")
+      .replace(/\n{3,}/g, "\n\n")
+      .trimEnd()}\n`,
     summary: summaryParagraph(main),
   };
 }
@@ -105,7 +111,10 @@ function claimLines(main?: SpecRun): string[] {
       const one = findArm(main.ctx.agg, tab, sc, "onehot");
       for (const e of ["hashing"]) {
         const x = findArm(main.ctx.agg, tab, sc, e);
-        if (one && x) lines.push(`- ${s} → ${t}, ${sc}: ${e} ${meanText(x)} vs onehot ${meanText(one)} (Δ ${signed(compareArms(x, one).diff)}, ${compareArms(x, one).test}; ${dirWord(compareArms(x, one).direction)}).`);
+        if (one && x)
+          lines.push(
+            `- ${s} → ${t}, ${sc}: ${e} ${meanText(x)} vs onehot ${meanText(one)} (Δ ${signed(compareArms(x, one).diff)}, ${compareArms(x, one).test}; ${dirWord(compareArms(x, one).direction)}).`,
+          );
       }
     }
   }
@@ -122,7 +131,9 @@ function claimLines(main?: SpecRun): string[] {
     for (const e of ["onehot", "hashing"]) {
       const arm = (sc: string) => findArm(main.ctx.agg, tab, sc, e);
       const ft = [arm("finetune-dense"), arm("finetune-conv")].filter((x): x is ArmData => x !== undefined);
-      lines.push(`- ${judgeNeedsFinetuning(`${s} → ${t}, ${e}`, arm("source-only"), ft).detail.replace(/: (holds|does not hold) — /, ": ")}`);
+      lines.push(
+        `- ${judgeNeedsFinetuning(`${s} → ${t}, ${e}`, arm("source-only"), ft).detail.replace(/: (holds|does not hold) — /, ": ")}`,
+      );
     }
   }
   lines.push(
@@ -132,7 +143,7 @@ function claimLines(main?: SpecRun): string[] {
     "**Verdict: cannot be tested with this data**: there is no biomedical embedding offline, and `finetune-all` was left out of this run (see the training budget above).",
     "",
   );
-lines.push(
+  lines.push(
     "",
     "### The CNN and the logistic baseline",
     "",

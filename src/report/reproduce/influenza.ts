@@ -1,3 +1,4 @@
+import { compareSizes, type ReportTable } from "../aggregate.js";
 import {
   type ArmData,
   armData,
@@ -11,7 +12,15 @@ import {
   signed,
   type Verdict,
 } from "./claims.js";
-import { armText, bestArm, cellText, findArmResult, findTable, type SpecRun, specSection } from "./sections.js";
+import {
+  armText,
+  bestArm,
+  cellText,
+  findArmResult,
+  findTable,
+  type SpecRun,
+  specSection,
+} from "./sections.js";
 
 /**
  * docs/results/paper-influenza.md: the seed paper's experiment on influenza-dtl, with the DTL
@@ -31,7 +40,8 @@ export const INFLUENZA_SPECS = {
 
 const BINARY = "influenza-vs-rest";
 const FOUR = "4-class";
-const FULL = 10000;
+/** The whole target training pool (10,000 encounters). */
+const FULL = "all";
 const SOURCES = ["source-same", "source-shifted"] as const;
 const SOURCE_LABEL: Record<string, string> = {
   "source-same": "same-setting source",
@@ -42,6 +52,8 @@ const GENERIC = ["bert", "openai-small"];
 /** Ye & Gu (arXiv 2103.06710): mean AUROC of model-based transfer on the 4-class task. */
 const DTL_ANCHOR_AUROC = 0.83;
 const DTL_ANCHOR_CROSSOVER = 1000;
+/** Size of the target training pool ("all" in the specs). */
+const POOL = 10000;
 /** Numbers the project brief quotes for the same data (influenza vs rest, target site). */
 const BRIEF_LOGISTIC_ONEHOT = 0.9755;
 const BRIEF_TORCH_CNN_BERT = 0.9687;
@@ -52,7 +64,10 @@ export interface InfluenzaDoc {
   summary: string;
 }
 
-export function influenzaDoc(runs: ReadonlyMap<string, SpecRun>, figureDir: (spec: string) => string): InfluenzaDoc {
+export function influenzaDoc(
+  runs: ReadonlyMap<string, SpecRun>,
+  figureDir: (spec: string) => string,
+): InfluenzaDoc {
   const get = (n: string) => runs.get(n);
   const bin = get(INFLUENZA_SPECS.binaryMain);
   const four = get(INFLUENZA_SPECS.fourMain);
@@ -69,7 +84,7 @@ export function influenzaDoc(runs: ReadonlyMap<string, SpecRun>, figureDir: (spe
   );
   out.push("## What was run", "");
   out.push(
-    "Data: the public influenza-dtl release of Ye & Gu (\"Deep Transfer Learning for Infectious Disease Case Detection Using Electronic Medical Records\", arXiv 2103.06710): one emergency-department target site (a 10,000-encounter training pool and a 10,000-encounter test set) and two 10,000-encounter source sites, one from the same setting as the target and one shifted. Embeddings: one-hot, the seed paper's BERT, BioBERT and OpenAI text-embedding-3-small concept vectors (its HDF5 files), and the offline `hashing` and `cooccurrence` embedders. Tasks: influenza vs rest (binary AUROC) and the 4-class task I/R/P/M (macro one-vs-rest AUROC).",
+    'Data: the public influenza-dtl release of Ye & Gu ("Deep Transfer Learning for Infectious Disease Case Detection Using Electronic Medical Records", arXiv 2103.06710): one emergency-department target site (a 10,000-encounter training pool and a 10,000-encounter test set) and two 10,000-encounter source sites, one from the same setting as the target and one shifted. Embeddings: one-hot, the seed paper\'s BERT, BioBERT and OpenAI text-embedding-3-small concept vectors (its HDF5 files), and the offline `hashing` and `cooccurrence` embedders. Tasks: influenza vs rest (binary AUROC) and the 4-class task I/R/P/M (macro one-vs-rest AUROC).',
     "",
   );
   out.push("| Spec | What it covers | Training | Fine-tuning |", "| --- | --- | --- | --- |");
@@ -117,8 +132,12 @@ export function influenzaDoc(runs: ReadonlyMap<string, SpecRun>, figureDir: (spe
     const cells = SOURCES.map((s) => {
       const t = four ? findTable(four.ctx, FOUR, s, FULL) : undefined;
       const best = bestArm(t, scen);
-      const bio = scen.map((x) => findArmResult(t, x, BIOMEDICAL)).sort((a, b) => (b?.mean ?? 0) - (a?.mean ?? 0))[0];
-      const one = scen.map((x) => findArmResult(t, x, "onehot")).sort((a, b) => (b?.mean ?? 0) - (a?.mean ?? 0))[0];
+      const bio = scen
+        .map((x) => findArmResult(t, x, BIOMEDICAL))
+        .sort((a, b) => (b?.mean ?? 0) - (a?.mean ?? 0))[0];
+      const one = scen
+        .map((x) => findArmResult(t, x, "onehot"))
+        .sort((a, b) => (b?.mean ?? 0) - (a?.mean ?? 0))[0];
       if (!best) return "—";
       return `best ${best.arm.embedding}${scen.length > 1 ? ` (${best.arm.scenario})` : ""}: ${armText(best)}; biobert ${bio ? bio.mean.toFixed(3) : "—"}; onehot ${one ? one.mean.toFixed(3) : "—"}`;
     });
@@ -142,11 +161,17 @@ export function influenzaDoc(runs: ReadonlyMap<string, SpecRun>, figureDir: (spe
   out.push("## All results", "");
   for (const r of runs.values()) {
     out.push(`### Spec \`${r.name}\``, "", `${r.description}`, "");
-    out.push(specSection(r, figureDir(r.name)).replace(/^## /gm, "#### ").replace(/^### /gm, "#### "), "");
+    out.push(specSection(r, figureDir(r.name)), "");
   }
 
   const summary = summaryParagraph(four, claims, bin, binLog);
-  return { markdown: `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`, summary };
+  return {
+    markdown: `${out
+      .join("\n")
+      .replace(/\n{3,}/g, "\n\n")
+      .trimEnd()}\n`,
+    summary,
+  };
 }
 
 interface ClaimResult {
@@ -168,7 +193,14 @@ function judgeClaims(bin?: SpecRun, four?: SpecRun, ftAll?: SpecRun): ClaimResul
     if (tSame) c1.push(judgeBest(`${task}, local`, embeddingArms(run, tSame, "local"), BIOMEDICAL));
     for (const s of SOURCES) {
       const t = findTable(run.ctx, task, s, FULL);
-      if (t) c1.push(judgeBest(`${task}, source-only from the ${SOURCE_LABEL[s]}`, embeddingArms(run, t, "source-only"), BIOMEDICAL));
+      if (t)
+        c1.push(
+          judgeBest(
+            `${task}, source-only from the ${SOURCE_LABEL[s]}`,
+            embeddingArms(run, t, "source-only"),
+            BIOMEDICAL,
+          ),
+        );
     }
   }
   // Claim 2: generic embeddings need fine-tuning (fine-tuned clearly better than source-only).
@@ -184,14 +216,19 @@ function judgeClaims(bin?: SpecRun, four?: SpecRun, ftAll?: SpecRun): ClaimResul
       if (!t) continue;
       const arm = (sc: string, e: string) => findArm(run.ctx.agg, t, sc, e);
       for (const e of GENERIC) {
-        const ft = [arm("finetune-dense", e), arm("finetune-conv", e)].filter((x): x is ArmData => x !== undefined);
+        const ft = [arm("finetune-dense", e), arm("finetune-conv", e)].filter(
+          (x): x is ArmData => x !== undefined,
+        );
         c2.push(judgeNeedsFinetuning(`${task}, ${SOURCE_LABEL[s]}, ${e}`, arm("source-only", e), ft));
       }
       const bSo = arm("source-only", BIOMEDICAL);
       const bFt = [arm("finetune-dense", BIOMEDICAL), arm("finetune-conv", BIOMEDICAL)].filter(
         (x): x is ArmData => x !== undefined,
       );
-      if (bSo && bFt.length > 0) c2contrast.push(judgeNeedsFinetuning(`${task}, ${SOURCE_LABEL[s]}, ${BIOMEDICAL} (contrast)`, bSo, bFt).detail);
+      if (bSo && bFt.length > 0)
+        c2contrast.push(
+          judgeNeedsFinetuning(`${task}, ${SOURCE_LABEL[s]}, ${BIOMEDICAL} (contrast)`, bSo, bFt).detail,
+        );
     }
   }
   // Claim 3: finetune-all hurts the biomedical embedding (vs finetune-conv, same fine-tuning settings).
@@ -201,9 +238,21 @@ function judgeClaims(bin?: SpecRun, four?: SpecRun, ftAll?: SpecRun): ClaimResul
     const t = findTable(ftAll.ctx, BINARY, "source-same", FULL);
     if (t) {
       const arm = (sc: string, e: string) => findArm(ftAll.ctx.agg, t, sc, e);
-      c3.push(judgeExcessiveTuning(`${BINARY}, same-setting source, ${BIOMEDICAL}`, arm("finetune-all", BIOMEDICAL), arm("finetune-conv", BIOMEDICAL)));
+      c3.push(
+        judgeExcessiveTuning(
+          `${BINARY}, same-setting source, ${BIOMEDICAL}`,
+          arm("finetune-all", BIOMEDICAL),
+          arm("finetune-conv", BIOMEDICAL),
+        ),
+      );
       for (const e of ["bert", "onehot"])
-        c3contrast.push(judgeExcessiveTuning(`${BINARY}, same-setting source, ${e} (contrast)`, arm("finetune-all", e), arm("finetune-conv", e)).detail);
+        c3contrast.push(
+          judgeExcessiveTuning(
+            `${BINARY}, same-setting source, ${e} (contrast)`,
+            arm("finetune-all", e),
+            arm("finetune-conv", e),
+          ).detail,
+        );
     }
   }
   return [
@@ -228,7 +277,11 @@ function judgeClaims(bin?: SpecRun, four?: SpecRun, ftAll?: SpecRun): ClaimResul
   ];
 }
 
-function embeddingArms(run: SpecRun, table: NonNullable<ReturnType<typeof findTable>>, scenario: string): Map<string, ArmData> {
+function embeddingArms(
+  run: SpecRun,
+  table: NonNullable<ReturnType<typeof findTable>>,
+  scenario: string,
+): Map<string, ArmData> {
   const m = new Map<string, ArmData>();
   for (const a of table.arms) {
     if (a.arm.scenario === scenario && a.arm.model === "cnn" && a.arm.recalibration === "none")
@@ -242,7 +295,8 @@ function curveLines(curve?: SpecRun): string[] {
   if (!curve) return ["(no learning-curve results)"];
   const tables = curve.ctx.agg.tables
     .filter((t) => t.key.task === FOUR && t.key.source === "source-same")
-    .sort((a, b) => Number(a.key.targetSize) - Number(b.key.targetSize));
+    .sort((a, b) => compareSizes(a.key.targetSize, b.key.targetSize));
+  const sizeOf = (t: ReportTable) => (t.key.targetSize === "all" ? POOL : t.key.targetSize);
   const lines = [
     "Learning curve (4-class, same-setting source): `finetune-conv` (model-based transfer) against target-only training at each target training size; Δ = fine-tuned − local, mean over seeds.",
     "",
@@ -261,20 +315,21 @@ function curveLines(curve?: SpecRun): string[] {
         continue;
       }
       const c = compareArms(f, l);
-      if (c.direction === "higher") wins[e].push(Number(t.key.targetSize));
-      if (c.direction === "lower") losses[e].push(Number(t.key.targetSize));
-      const mark = c.direction === "higher" ? " (clearly higher)" : c.direction === "lower" ? " (clearly lower)" : "";
+      if (c.direction === "higher") wins[e].push(sizeOf(t));
+      if (c.direction === "lower") losses[e].push(sizeOf(t));
+      const mark =
+        c.direction === "higher" ? " (clearly higher)" : c.direction === "lower" ? " (clearly lower)" : "";
       cells.push(
         armText(findArmResult(t, "local", e)),
         armText(findArmResult(t, "finetune-conv", e)),
         `${signed(c.diff)}${mark}`,
       );
     }
-    lines.push(`| ${String(t.key.targetSize)} | ${cells.map(cellText).join(" | ")} |`);
+    lines.push(`| ${sizeOf(t).toLocaleString("en-US")} | ${cells.map(cellText).join(" | ")} |`);
   }
   lines.push("");
   for (const e of ["onehot", BIOMEDICAL]) {
-    const below = tables.map((t) => Number(t.key.targetSize)).filter((n) => n < DTL_ANCHOR_CROSSOVER);
+    const below = tables.map(sizeOf).filter((n) => n < DTL_ANCHOR_CROSSOVER);
     const wonBelow = wins[e].filter((n) => n < DTL_ANCHOR_CROSSOVER);
     lines.push(
       `- ${e}: fine-tuned transfer clearly beats target-only at sizes ${list(wins[e])}; clearly loses at ${list(losses[e])}. Below ${DTL_ANCHOR_CROSSOVER.toLocaleString("en-US")}: ${wonBelow.length} of ${below.length} sizes clearly better — the DTL finding (transfer wins below 1,000) ${wonBelow.length === below.length && below.length > 0 ? "is reproduced" : wonBelow.length > 0 ? "is partly reproduced" : "is not reproduced"} here.`,
@@ -314,7 +369,12 @@ function logisticLines(bin?: SpecRun, binLog?: SpecRun, four?: SpecRun, fourLog?
   return lines;
 }
 
-function summaryParagraph(four: SpecRun | undefined, claims: ClaimResult[], bin?: SpecRun, binLog?: SpecRun): string {
+function summaryParagraph(
+  four: SpecRun | undefined,
+  claims: ClaimResult[],
+  bin?: SpecRun,
+  binLog?: SpecRun,
+): string {
   const parts: string[] = [];
   const t = four ? findTable(four.ctx, FOUR, "source-same", FULL) : undefined;
   const loc = bestArm(t, ["local"]);

@@ -26,17 +26,20 @@ export const DOC_CHART_KINDS: ReadonlySet<string> = new Set(["bars", "learning"]
 
 /**
  * The spec's report Markdown (buildReport's writer) as a section: its title and "Generated" line
- * dropped, headings one level down, figure links pointing at `figureDir`, only DOC_CHART_KINDS figures.
+ * dropped, headings `demote` levels down (default 2: below a "### Spec" heading), figure links pointing at `figureDir`, only DOC_CHART_KINDS figures.
  */
-export function specSection(run: SpecRun, figureDir: string): string {
-  const ctx: ReportContext = { ...run.ctx, charts: run.ctx.charts.filter((c) => DOC_CHART_KINDS.has(c.kind)) };
+export function specSection(run: SpecRun, figureDir: string, demote = 2): string {
+  const ctx: ReportContext = {
+    ...run.ctx,
+    charts: run.ctx.charts.filter((c) => DOC_CHART_KINDS.has(c.kind)),
+  };
   const md = renderMarkdown(ctx);
   const lines = md.split("\n");
   const out: string[] = [];
   for (const line of lines) {
     if (line.startsWith("# ")) continue;
     if (line.startsWith("Generated ")) continue;
-    let l = line.startsWith("#") ? `#${line}` : line;
+    let l = line.startsWith("#") ? `${"#".repeat(demote)}${line}` : line;
     l = l.replace(/\]\(figures\//g, `](${figureDir}/`);
     out.push(l);
   }
