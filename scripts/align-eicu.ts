@@ -8,8 +8,9 @@
  * Prints the table; with --json also writes the AlignmentComparison structure (the report's data).
  */
 import { parseArgs } from "node:util";
-import { ALIGN_METHODS, formatComparison, loadSource, runAlignment } from "../src/cli/commands/align.js";
+import { ALIGN_METHODS, formatComparison, runAlignment } from "../src/cli/commands/align.js";
 import { DEFAULT_ALIGNMENT } from "../src/concepts/alignment.js";
+import { resolveSite } from "../src/data/sources.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
 
 const { values } = parseArgs({
@@ -20,8 +21,8 @@ const { values } = parseArgs({
   },
 });
 
-const source = await loadSource(`eicu:${values.source}`);
-const target = await loadSource(`eicu:${values.target}`);
+const source = await resolveSite(`eicu:${values.source}`);
+const target = await resolveSite(`eicu:${values.target}`);
 const run = await runAlignment(source, target, {
   methods: ALIGN_METHODS,
   settings: DEFAULT_ALIGNMENT,

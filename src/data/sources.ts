@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../util/errors.js";
-import { sharedData } from "../util/paths.js";
+import { resolveDataPath } from "../util/paths.js";
 import { EICU_REGIONS, readEicuSites } from "./adapters/eicu.js";
 import { findEventTableFiles, readEventTableDir } from "./adapters/event-table.js";
 import { readFindingsTable } from "./adapters/findings-table.js";
@@ -31,7 +31,7 @@ export interface SourceOptions {
 }
 
 export function resolvePath(p: string): string {
-  return p.startsWith("shared:") ? sharedData(p.slice("shared:".length)) : resolve(p);
+  return resolveDataPath(p);
 }
 
 export async function resolveSource(source: string, opts: SourceOptions = {}): Promise<SiteDataset[]> {
@@ -91,4 +91,43 @@ export async function resolveSource(source: string, opts: SourceOptions = {}): P
       ...(opts.labelColumn ? { labelColumn: opts.labelColumn } : {}),
     }),
   ];
+}
+
+/**
+ * One site from a source string: anything src/data/sources.ts resolves to exactly one site
+ * ("eicu:Midwest", a findings file, an event-table folder), or one site of a multi-site source named
+ * after "#" ("synthetic#site-B", "synthetic:7#B", "eicu#South"). "synthetic:<letter>" is short for the
+ * default synthetic world's site of that letter.
+ */
+export async function resolveSite(spec: string, opts: SourceOptions = {}): Promise<SiteDataset> {
+  let source = spec;
+  let site: string | undefined;
+  const hash = spec.lastIndexOf("#");
+  if (hash > 0) {
+    source = spec.slice(0, hash);
+    site = spec.slice(hash + 1);
+  } else {
+    const m = /^synthetic:([A-Za-z][A-Za-z0-9_.-]*)$/.exec(spec);
+    if (m) {
+      source = "synthetic";
+      site = m[1];
+    }
+  }
+  const sites = await resolveSource(source, opts);
+  if (site === undefined) {
+    if (sites.length === 1) return sites[0];
+    throw new InputError(
+      `"${spec}" holds ${sites.length} sites (${sites.map((s) => s.name).join(", ")}); name one as ${source}#<site>`,
+      { field: "source" },
+    );
+  }
+  const found = sites.find(
+    (s) => s.name === site || s.name === `site-${site}` || s.name.endsWith(`-${site}`),
+  );
+  if (!found) {
+    throw new InputError(`no site "${site}" in ${source} (sites: ${sites.map((s) => s.name).join(", ")})`, {
+      field: "source",
+    });
+  }
+  return found;
 }

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import type { TokenSequences, Vocabulary } from "../concepts/vocabulary.js";
 import { InputError } from "../util/errors.js";
-import { sharedData } from "../util/paths.js";
+import { resolveDataPath } from "../util/paths.js";
 import { CooccurrenceSettings, fitCooccurrenceProvider } from "./providers/cooccurrence.js";
 import { createHashingProvider, HashingSettings } from "./providers/hashing.js";
 import { createOneHotProvider } from "./providers/onehot.js";
@@ -73,10 +73,6 @@ export function parseEmbeddingSpec(input: unknown, where = "embedding"): Embeddi
   return r.data;
 }
 
-export function resolveSpecPath(p: string, baseDir = "."): string {
-  return p.startsWith("shared:") ? sharedData(p.slice("shared:".length)) : resolve(baseDir, p);
-}
-
 export async function createProvider(
   spec: EmbeddingSpecInput,
   ctx: ProviderContext = {},
@@ -111,9 +107,9 @@ export async function createProvider(
     case "table": {
       const fb = s.fallback ? await createProvider(s.fallback, ctx) : undefined;
       return createTableProvider({
-        file: resolveSpecPath(s.file, baseDir),
+        file: resolveDataPath(s.file, baseDir),
         ...(s.format ? { format: s.format } : {}),
-        ...(s.indexFile ? { indexFile: resolveSpecPath(s.indexFile, baseDir) } : {}),
+        ...(s.indexFile ? { indexFile: resolveDataPath(s.indexFile, baseDir) } : {}),
         ...(s.keyColumn ? { keyColumn: s.keyColumn } : {}),
         ...(s.vectorColumn ? { vectorColumn: s.vectorColumn } : {}),
         ...(fb ? { fallback: fb } : {}),
@@ -121,7 +117,7 @@ export async function createProvider(
     }
     case "onnx": {
       const { provider: _, ...settings } = s;
-      return createOnnxProvider({ ...settings, modelDir: resolveSpecPath(settings.modelDir, baseDir) });
+      return createOnnxProvider({ ...settings, modelDir: resolveDataPath(settings.modelDir, baseDir) });
     }
     case "openai": {
       const { provider: _, ...settings } = s;

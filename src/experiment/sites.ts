@@ -7,7 +7,7 @@ import { generateWorld, type SyntheticWorld } from "../data/synthetic/world.js";
 import type { SiteDataset } from "../data/types.js";
 import { stableStringify } from "../embed/types.js";
 import { InputError, isInputError } from "../util/errors.js";
-import { resolveSpecPath } from "./paths.js";
+import { resolveDataPath } from "../util/paths.js";
 import { type SiteSpec, SplitSpec } from "./spec.js";
 
 /**
@@ -33,10 +33,10 @@ export async function loadSite(
   try {
     switch (spec.adapter) {
       case "findings": {
-        const catalog = resolveSpecPath(spec.catalog, specDir);
-        const train = await readFindingsTable({ file: resolveSpecPath(spec.train, specDir), catalog, name });
+        const catalog = resolveDataPath(spec.catalog, specDir);
+        const train = await readFindingsTable({ file: resolveDataPath(spec.train, specDir), catalog, name });
         if (spec.test !== undefined) {
-          const test = await readFindingsTable({ file: resolveSpecPath(spec.test, specDir), catalog, name });
+          const test = await readFindingsTable({ file: resolveDataPath(spec.test, specDir), catalog, name });
           return { name, datasets: [train, test], pool: all(train, 0), test: all(test, 1) };
         }
         return splitOnce(name, train, spec.split);
@@ -44,8 +44,8 @@ export async function loadSite(
       case "event-table": {
         const ds = await readEventTable({
           ...(spec.options ?? {}),
-          events: resolveSpecPath(spec.events, specDir),
-          labels: resolveSpecPath(spec.labels, specDir),
+          events: resolveDataPath(spec.events, specDir),
+          labels: resolveDataPath(spec.labels, specDir),
           name,
         });
         return splitOnce(name, ds, spec.split);
@@ -57,7 +57,7 @@ export async function loadSite(
             : { region: required(spec.region, "region or hospitals", specFile, `${at}.region`), name };
         const ds = await readEicuSite({
           ...(spec.options ?? {}),
-          dir: resolveSpecPath(spec.dir, specDir),
+          dir: resolveDataPath(spec.dir, specDir),
           site,
         });
         return splitOnce(name, ds, spec.split);

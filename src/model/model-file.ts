@@ -14,7 +14,8 @@ import type { ModelSnapshot, Tensor } from "./types.js";
 export const MODEL_FORMAT = "conceptbridge.model";
 export const MODEL_VERSION = 1;
 
-const ArchitectureSchema = z.discriminatedUnion("kind", [
+/** The architecture as stored in model files and bundles (one schema for both). */
+export const ArchitectureSchema = z.discriminatedUnion("kind", [
   z
     .object({
       kind: z.literal("concept-cnn"),

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Root of this package (where package.json is), whether run from src/ via tsx or from dist/. */
@@ -25,4 +25,13 @@ function findRoot(start: string): string {
     if (up === dir) return start;
     dir = up;
   }
+}
+
+/**
+ * Resolve a user-given data path: `shared:<rel>` points into the shared public data folder; other
+ * relative paths are relative to `baseDir` (a spec file's folder, so a spec travels with its files).
+ */
+export function resolveDataPath(p: string, baseDir = "."): string {
+  if (p.startsWith("shared:")) return sharedData(p.slice("shared:".length));
+  return isAbsolute(p) ? p : resolve(baseDir, p);
 }

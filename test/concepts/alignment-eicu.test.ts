@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadSource, runAlignment } from "../../src/cli/commands/align.js";
+import { runAlignment } from "../../src/cli/commands/align.js";
 import { DEFAULT_ALIGNMENT } from "../../src/concepts/alignment.js";
+import { resolveSite } from "../../src/data/sources.js";
 
 /**
  * Real vocabularies, real answer keys. Measured (scripts/align-eicu.ts, 2026-11-25): Midwest -> South
@@ -11,8 +12,8 @@ import { DEFAULT_ALIGNMENT } from "../../src/concepts/alignment.js";
  */
 describe("alignment on real and synthetic answer keys", () => {
   it("eICU Midwest -> South drug names by HICL: hashing beats exact match on top-5", async () => {
-    const source = await loadSource("eicu:Midwest");
-    const target = await loadSource("eicu:South");
+    const source = await resolveSite("eicu:Midwest");
+    const target = await resolveSite("eicu:South");
     const run = await runAlignment(source, target, {
       methods: ["exact", "hashing"],
       settings: DEFAULT_ALIGNMENT,
@@ -31,7 +32,7 @@ describe("alignment on real and synthetic answer keys", () => {
   });
 
   it("synthetic site-A -> site-B by latent fact: hashing beats exact match on top-5", async () => {
-    const run = await runAlignment(await loadSource("synthetic:A"), await loadSource("synthetic:B"), {
+    const run = await runAlignment(await resolveSite("synthetic:A"), await resolveSite("synthetic:B"), {
       methods: ["exact", "hashing"],
       settings: DEFAULT_ALIGNMENT,
       answerKey: "fact",

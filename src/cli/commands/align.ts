@@ -20,7 +20,7 @@ import {
   type Vocabulary,
   type VocabularyToken,
 } from "../../concepts/vocabulary.js";
-import { resolveSource, type SourceOptions } from "../../data/sources.js";
+import { resolveSite } from "../../data/sources.js";
 import type { SiteDataset } from "../../data/types.js";
 import { fitCooccurrenceProvider } from "../../embed/providers/cooccurrence.js";
 import { createHashingProvider } from "../../embed/providers/hashing.js";
@@ -391,7 +391,7 @@ export function register(program: Command): void {
           const settings = AlignmentSettings.safeParse({ top: o.top, threshold: o.threshold });
           if (!settings.success)
             throw new InputError(settings.error.issues[0].message, { field: "--top/--threshold" });
-          const [source, target] = [await loadSource(o.source), await loadSource(o.target)];
+          const [source, target] = [await resolveSite(o.source), await resolveSite(o.target)];
           const f = tokenFilter(o);
           const specs: { name: string; spec: EmbeddingSpecInput }[] = [];
           for (const v of o.spec) {
@@ -453,43 +453,4 @@ function parseFloatArg(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new InvalidArgumentError("must be a number");
   return n;
-}
-
-/**
- * One site from a source string: anything src/data/sources.ts resolves to exactly one site
- * ("eicu:Midwest", a findings file, an event-table folder), or one site of a multi-site source named
- * after "#" ("synthetic#site-B", "synthetic:7#B", "eicu#South"). "synthetic:<letter>" is short for the
- * default synthetic world's site of that letter.
- */
-export async function loadSource(spec: string, opts: SourceOptions = {}): Promise<SiteDataset> {
-  let source = spec;
-  let site: string | undefined;
-  const hash = spec.lastIndexOf("#");
-  if (hash > 0) {
-    source = spec.slice(0, hash);
-    site = spec.slice(hash + 1);
-  } else {
-    const m = /^synthetic:([A-Za-z][A-Za-z0-9_.-]*)$/.exec(spec);
-    if (m) {
-      source = "synthetic";
-      site = m[1];
-    }
-  }
-  const sites = await resolveSource(source, opts);
-  if (site === undefined) {
-    if (sites.length === 1) return sites[0];
-    throw new InputError(
-      `"${spec}" holds ${sites.length} sites (${sites.map((s) => s.name).join(", ")}); name one as ${source}#<site>`,
-      { field: "source" },
-    );
-  }
-  const found = sites.find(
-    (s) => s.name === site || s.name === `site-${site}` || s.name.endsWith(`-${site}`),
-  );
-  if (!found) {
-    throw new InputError(`no site "${site}" in ${source} (sites: ${sites.map((s) => s.name).join(", ")})`, {
-      field: "source",
-    });
-  }
-  return found;
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { buildVocabulary, encodeEncounters } from "../../concepts/vocabulary.js";
+import { resolveSite } from "../../data/sources.js";
 import { stratifiedSplit } from "../../data/splits.js";
 import type { SiteDataset } from "../../data/types.js";
 import { withPaddingRow } from "../../embed/matrix.js";
@@ -15,7 +16,6 @@ import { writeFileAtomic } from "../../util/atomic-write.js";
 import { InputError } from "../../util/errors.js";
 import { createProgress } from "../../util/progress.js";
 import { action } from "../run-command.js";
-import { loadSource } from "./align.js";
 import { describeBundle, verifyBundle } from "./bundle.js";
 import { EMBEDDING_HELP, providerForBundle, readEmbeddingSpecArg } from "./bundle-embedding.js";
 
@@ -152,7 +152,7 @@ export function register(program: Command): void {
           const b = await verifyBundle(o.bundle, o.pubkey);
           process.stderr.write(describeBundle(o.bundle, b));
           const provider = await providerForBundle(b, o.bundle, await readEmbeddingSpecArg(o.embedding));
-          const site = await embedSite(await loadSource(o.data), provider);
+          const site = await embedSite(await resolveSite(o.data), provider);
           await writeFileAtomic(o.out, predictionsCsv(b.snapshot, site));
           process.stdout.write(`wrote ${site.ds.encounters.count} predictions to ${o.out}\n`);
         },
@@ -183,7 +183,7 @@ export function register(program: Command): void {
           const b = await verifyBundle(o.bundle, o.pubkey);
           process.stderr.write(describeBundle(o.bundle, b));
           const provider = await providerForBundle(b, o.bundle, await readEmbeddingSpecArg(o.embedding));
-          const site = await embedSite(await loadSource(o.data), provider);
+          const site = await embedSite(await resolveSite(o.data), provider);
           const r = fineTune(b, site, o.bundle, o);
           await saveModel(o.out, r.snapshot);
           process.stdout.write(

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { buildVocabulary, encodeEncounters } from "../../concepts/vocabulary.js";
+import { resolveSite } from "../../data/sources.js";
 import { stratifiedSplit } from "../../data/splits.js";
 import { binaryLabels, multiclassLabels } from "../../data/task.js";
 import { createProvider } from "../../embed/registry.js";
@@ -13,7 +14,6 @@ import type { ModelArchitecture } from "../../model/types.js";
 import { InputError } from "../../util/errors.js";
 import { createProgress } from "../../util/progress.js";
 import { action } from "../run-command.js";
-import { loadSource } from "./align.js";
 import { readEmbeddingSpecArg } from "./bundle-embedding.js";
 import { embedSite } from "./bundle-workflow.js";
 
@@ -64,7 +64,7 @@ export function register(program: Command): void {
         if (o.model !== "cnn" && o.model !== "logistic") {
           throw new InputError(`unknown model "${o.model}" (cnn or logistic)`, { field: "--model" });
         }
-        const ds = await loadSource(source, {
+        const ds = await resolveSite(source, {
           ...(o.catalog !== undefined ? { catalog: o.catalog } : {}),
           ...(o.labelColumn !== undefined ? { labelColumn: o.labelColumn } : {}),
         });

@@ -42,7 +42,7 @@ export function eicuDoc(runs: ReadonlyMap<string, SpecRun>, figureDir: (spec: st
   }
   out.push("");
   out.push(
-    "Training budget: an eICU stay holds hundreds of tokens, so every trained and scored model costs about 20 s on a shared core. To keep `npm run reproduce` under 20 minutes, training runs 10 × 10 iterations of 32 stays (about 9 passes over a region's training stays) with balanced class weights instead of the paper's 50 × 100, and this run leaves out the co-occurrence embedder, the logistic baseline and `finetune-all` (training the ~2,000-dimensional one-hot matrix needs the slow direct engine). `examples/eicu-regions.yaml` holds the full grid for a longer run.",
+    "Training budget: an eICU stay holds hundreds of tokens, so a training iteration costs about a hundred times an influenza one. To keep `npm run reproduce` under 20 minutes, training runs 5 × 10 iterations of 32 stays (about 4.5 passes over a region's training stays) with balanced class weights instead of the paper's 50 × 100, and this run leaves out the co-occurrence embedder, the logistic baseline and `finetune-all` (training the ~2,000-dimensional one-hot matrix needs the slow direct engine). `examples/eicu-regions.yaml` holds the full grid for a longer run.",
     "",
   );
   out.push(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ArchitectureSchema } from "../../model/model-file.js";
 import type { ModelArchitecture } from "../../model/types.js";
 
 /**
@@ -10,25 +11,8 @@ import type { ModelArchitecture } from "../../model/types.js";
 /** Smallest count a bundle may state (the usual small-cell rule: cells of 1-10 are suppressed). */
 export const MIN_REPORTED_COUNT = 11;
 
-export const ArchitectureSchema = z.discriminatedUnion("kind", [
-  z
-    .object({
-      kind: z.literal("concept-cnn"),
-      embeddingDim: z.number().int().positive(),
-      kernelSizes: z.array(z.number().int().positive()).min(1),
-      filters: z.array(z.number().int().positive()).min(1),
-      numClasses: z.number().int().min(2),
-      dropout: z.number().min(0).max(1),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal("mean-logistic"),
-      embeddingDim: z.number().int().positive(),
-      numClasses: z.number().int().min(2),
-    })
-    .strict(),
-]);
+export { ArchitectureSchema };
+
 // Compile-time guard: the schema and model/types.ts must describe the same shape.
 type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const architectureMatches: SameShape<z.infer<typeof ArchitectureSchema>, ModelArchitecture> = true;
