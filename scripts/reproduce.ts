@@ -11,6 +11,7 @@ import { join, relative } from "node:path";
 import { expandGrid } from "../src/experiment/grid.js";
 import { runExperiment } from "../src/experiment/runner.js";
 import { type LoadedSpec, loadSpec } from "../src/experiment/spec.js";
+import { BASELINE_SETTINGS } from "../src/model/train-settings.js";
 import { buildReport } from "../src/report/build.js";
 import { svgToPng } from "../src/report/charts.js";
 import { buildContext } from "../src/report/context.js";
@@ -108,11 +109,15 @@ function specInfo(loaded: LoadedSpec): Omit<SpecRun, "ctx"> {
   const { spec } = loaded;
   const iters = (s: Record<string, unknown>, defEpochs: number) =>
     `${Number(s.epochs ?? defEpochs)} × ${Number(s.itersPerEpoch ?? 100)} iterations`;
+  const logisticOnly = spec.model.kinds.every((k) => k === "logistic");
+  const baseline = { ...BASELINE_SETTINGS, ...spec.baselineTraining };
   return {
     name: spec.name,
     specFile: relative(PROJECT_ROOT, loaded.path),
     description: (spec.description ?? "").trim(),
-    trainIterations: iters(spec.training, 50),
+    trainIterations: logisticOnly
+      ? `logistic: ${baseline.optimizer} lr ${baseline.lr}, ${iters(baseline, 50)}`
+      : iters(spec.training, 50),
     finetuneIterations: spec.scenarios.some((s) => s.startsWith("finetune-"))
       ? iters(spec.finetuning, 50)
       : "—",

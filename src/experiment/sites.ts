@@ -82,11 +82,10 @@ export async function loadSite(
       }
     }
   } catch (e) {
-    if (isInputError(e) && e.location.file === undefined) {
-      throw new InputError(e.message, {
-        file: specFile,
-        field: e.location.field ? `${at}.${e.location.field}` : at,
-      });
+    // Name the spec entry as well as the data file's own file/row/field (already in the message).
+    if (isInputError(e)) {
+      const field = e.location.file === undefined && e.location.field ? `${at}.${e.location.field}` : at;
+      throw new InputError(e.message, { file: specFile, field });
     }
     throw e;
   }
