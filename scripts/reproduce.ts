@@ -143,7 +143,7 @@ async function writeReadme(summaries: Record<string, string>): Promise<void> {
       block +
       readme.slice(readme.indexOf(README_END) + README_END.length);
   } else {
-    const section = `## Results\n\n\`npm run reproduce\` reruns the seed paper's experiment on public data (under 20 minutes on two cores) and regenerates these documents.\n\n${block}\n\n`;
+    const section = `## Results\n\n\`npm run reproduce\` reruns the seed paper's experiment on public data and regenerates these documents (a rerun reuses finished cells from \`reproduce-output/\`).\n\n${block}\n\n`;
     const at = readme.indexOf("## Public data");
     next = at >= 0 ? readme.slice(0, at) + section + readme.slice(at) : `${readme.trimEnd()}\n\n${section}`;
   }
