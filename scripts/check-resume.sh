@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Acceptance check for resumable runs: run a spec uninterrupted, run it again in another folder and
 # kill -9 the run mid-way, resume it, and compare the two result stores cell by cell (everything but
-# timestamps and timings must be identical). Usage: scripts/check-resume.sh <spec> [kill-after-cells]
+# timestamps, timings and the recorded code version must be identical). Usage: scripts/check-resume.sh <spec> [kill-after-cells]
 set -euo pipefail
 spec="$1"
 kill_after="${2:-40}"
@@ -24,7 +24,7 @@ echo "killed with -9 after $before finished cells"
 node -e '
 const fs = require("fs");
 const load = (p) => new Map(fs.readFileSync(p, "utf8").trim().split("\n").map((l) => JSON.parse(l))
-  .map(({ finishedAt, trainSeconds, ...r }) => [r.key.id, JSON.stringify(r)]));
+  .map(({ finishedAt, trainSeconds, codeVersion, ...r }) => [r.key.id, JSON.stringify(r)]));
 const a = load(process.argv[1]), b = load(process.argv[2]);
 const lines = fs.readFileSync(process.argv[2], "utf8").trim().split("\n").length;
 let same = 0;
