@@ -1,5 +1,5 @@
 import { type ArmData, compareArms, findArm, judgeNeedsFinetuning, meanText, signed } from "./claims.js";
-import { armText, bestArm, cellText, findTable, type SpecRun, specSection } from "./sections.js";
+import { armText, bestArm, cellText, docPreamble, findTable, type SpecRun, specSection } from "./sections.js";
 
 /**
  * docs/results/eicu-regions.md: Midwest <-> South in-hospital mortality in the eICU demo. The
@@ -24,23 +24,13 @@ export interface EicuDoc {
 export function eicuDoc(runs: ReadonlyMap<string, SpecRun>, figureDir: (spec: string) => string): EicuDoc {
   const main = runs.get(EICU_SPECS.main);
   const out: string[] = [];
-  out.push("# Real heterogeneous vocabularies: eICU Midwest ↔ South", "");
   out.push(
-    "> Written by `npm run reproduce` (scripts/reproduce.ts) from the results of the specs below; do not edit by hand — rerun instead.",
-    "",
+    ...docPreamble(
+      "Real heterogeneous vocabularies: eICU Midwest ↔ South",
+      "Data: the eICU Collaborative Research Database demo 2.0.1 (PhysioNet, ODbL): ICU stays of the Midwest and South regions; tokens are medication names, diagnosis strings and treatment strings; the label is in-hospital mortality (positive: Expired). Each region is split 60/40 into a training pool and a test set by patient (grouped, no patient in both). Embeddings: one-hot (codes match only when identical) and the offline `hashing` embedder (character n-grams of the token text, so similar drug names land near each other); no language-model vectors exist offline for these vocabularies.",
+      runs.values(),
+    ),
   );
-  out.push("## What was run", "");
-  out.push(
-    "Data: the eICU Collaborative Research Database demo 2.0.1 (PhysioNet, ODbL): ICU stays of the Midwest and South regions; tokens are medication names, diagnosis strings and treatment strings; the label is in-hospital mortality (positive: Expired). Each region is split 60/40 into a training pool and a test set by patient (grouped, no patient in both). Embeddings: one-hot (codes match only when identical) and the offline `hashing` embedder (character n-grams of the token text, so similar drug names land near each other); no language-model vectors exist offline for these vocabularies.",
-    "",
-  );
-  out.push("| Spec | What it covers | Training | Fine-tuning |", "| --- | --- | --- | --- |");
-  for (const r of runs.values()) {
-    out.push(
-      `| [\`${r.specFile}\`](../../${r.specFile}) | ${cellText(r.description)} | ${r.trainIterations} | ${r.finetuneIterations} |`,
-    );
-  }
-  out.push("");
   out.push(
     "Training budget: an eICU stay holds hundreds of tokens, so a training iteration costs about a hundred times an influenza one. To bring `npm run reproduce` near its 20-minute budget, training runs 5 × 10 iterations of 32 stays (about 4.5 passes over a region's training stays) with balanced class weights instead of the paper's 50 × 100 (so the models are under-trained, and arms that train on top of a source model get more iterations in total), and this run leaves out the co-occurrence embedder, the logistic baseline and `finetune-all` (training the ~2,000-dimensional one-hot matrix needs the slow direct engine). `examples/eicu-regions.yaml` holds the full grid for a longer run.",
     "",

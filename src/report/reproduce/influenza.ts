@@ -16,6 +16,7 @@ import {
   armText,
   bestArm,
   cellText,
+  docPreamble,
   findArmResult,
   findTable,
   type SpecRun,
@@ -77,23 +78,13 @@ export function influenzaDoc(
   const fourLog = get(INFLUENZA_SPECS.fourLogistic);
   const out: string[] = [];
 
-  out.push("# Reproducing Gao et al. on influenza-dtl", "");
   out.push(
-    "> Written by `npm run reproduce` (scripts/reproduce.ts) from the results of the specs below; do not edit by hand — rerun instead.",
-    "",
+    ...docPreamble(
+      "Reproducing Gao et al. on influenza-dtl",
+      'Data: the public influenza-dtl release of Ye & Gu ("Deep Transfer Learning for Infectious Disease Case Detection Using Electronic Medical Records", arXiv 2103.06710): one emergency-department target site (a 10,000-encounter training pool and a 10,000-encounter test set) and two 10,000-encounter source sites, one from the same setting as the target and one shifted. Embeddings: one-hot, the seed paper\'s BERT, BioBERT and OpenAI text-embedding-3-small concept vectors (its HDF5 files), and the offline `hashing` and `cooccurrence` embedders. Tasks: influenza vs rest (binary AUROC) and the 4-class task I/R/P/M (macro one-vs-rest AUROC).',
+      runs.values(),
+    ),
   );
-  out.push("## What was run", "");
-  out.push(
-    'Data: the public influenza-dtl release of Ye & Gu ("Deep Transfer Learning for Infectious Disease Case Detection Using Electronic Medical Records", arXiv 2103.06710): one emergency-department target site (a 10,000-encounter training pool and a 10,000-encounter test set) and two 10,000-encounter source sites, one from the same setting as the target and one shifted. Embeddings: one-hot, the seed paper\'s BERT, BioBERT and OpenAI text-embedding-3-small concept vectors (its HDF5 files), and the offline `hashing` and `cooccurrence` embedders. Tasks: influenza vs rest (binary AUROC) and the 4-class task I/R/P/M (macro one-vs-rest AUROC).',
-    "",
-  );
-  out.push("| Spec | What it covers | Training | Fine-tuning |", "| --- | --- | --- | --- |");
-  for (const r of runs.values()) {
-    out.push(
-      `| [\`${r.specFile}\`](../../${r.specFile}) | ${cellText(r.description)} | ${r.trainIterations} | ${r.finetuneIterations} |`,
-    );
-  }
-  out.push("");
   out.push(
     "Training budget: the paper trains 50 × 100 iterations of 32 encounters and keeps the weights with the best validation AUROC; to bring `npm run reproduce` near its 20-minute budget on two CPU cores the specs train fewer iterations (table above; the settings are data in each spec). `finetune-all` trains the embedding matrix too, which needs the direct engine (about ten times slower), so it fine-tunes for 3 × 100 iterations and is compared with `finetune-conv` under the same settings. Shorter training can lower the CNN's AUROC; the comparisons between arms are made under equal budgets.",
     "",

@@ -96,3 +96,21 @@ export function bestArm(
 export function cellText(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
+
+/** The opening every generated results doc shares: title, do-not-edit note, data paragraph, spec table. */
+export function docPreamble(title: string, dataParagraph: string, runs: Iterable<SpecRun>): string[] {
+  const out: string[] = [`# ${title}`, ""];
+  out.push(
+    "> Written by `npm run reproduce` (scripts/reproduce.ts) from the results of the specs below; do not edit by hand — rerun instead.",
+    "",
+  );
+  out.push("## What was run", "", dataParagraph, "");
+  out.push("| Spec | What it covers | Training | Fine-tuning |", "| --- | --- | --- | --- |");
+  for (const r of runs) {
+    out.push(
+      `| [\`${r.specFile}\`](../../${r.specFile}) | ${cellText(r.description)} | ${r.trainIterations} | ${r.finetuneIterations} |`,
+    );
+  }
+  out.push("");
+  return out;
+}
