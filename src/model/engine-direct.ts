@@ -1,4 +1,5 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
+import { collectBatchTokens } from "./batch-sampler.js";
 import { cnnProbs, computeTables } from "./cnn-core.js";
 import { CnnStepWork, cnnForwardBackward } from "./cnn-step.js";
 import type { Engine, EngineInput } from "./engine.js";
@@ -81,18 +82,7 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
     const { seqs, labels } = this.input.train;
     const p = this.params;
     // Token tables for the batch's distinct tokens only.
-    let nd = 0;
-    for (let b = 0; b < nb; b++) {
-      const n = idx[start + b];
-      for (let t = seqs.offsets[n]; t < seqs.offsets[n + 1]; t++) {
-        const v = seqs.tokens[t];
-        if (this.seen[v] === 0) {
-          this.seen[v] = 1;
-          this.distinct[nd++] = v;
-        }
-      }
-    }
-    for (let r = 0; r < nd; r++) this.seen[this.distinct[r]] = 0;
+    const nd = collectBatchTokens(seqs, idx, start, nb, this.seen, this.distinct);
     computeTables(s, p.convW, this.E, this.rows, this.tables, this.distinct, nd);
     const needConvGrad = this.input.trainConv || this.gE !== null;
     const loss = cnnForwardBackward(this.work, {

@@ -1,4 +1,5 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
+import { collectBatchTokens } from "./batch-sampler.js";
 import { crossEntropyGrad, identity, softmaxRows } from "./cnn-core.js";
 import type { Engine, EngineInput } from "./engine.js";
 import { Optimizer, type OptimizerConfig } from "./optimizer.js";
@@ -103,18 +104,7 @@ export class LogisticEngine implements Engine<LogisticCheckpoint> {
   step(idx: Uint32Array, start: number, nb: number): number {
     const { seqs, labels } = this.input.train;
     const { D, C, E, G } = this;
-    let nd = 0;
-    for (let b = 0; b < nb; b++) {
-      const n = idx[start + b];
-      for (let t = seqs.offsets[n]; t < seqs.offsets[n + 1]; t++) {
-        const v = seqs.tokens[t];
-        if (this.seen[v] === 0) {
-          this.seen[v] = 1;
-          this.distinct[nd++] = v;
-        }
-      }
-    }
-    for (let r = 0; r < nd; r++) this.seen[this.distinct[r]] = 0;
+    const nd = collectBatchTokens(seqs, idx, start, nb, this.seen, this.distinct);
     this.table(this.distinct, nd);
     if (this.logits.length < nb * C) this.logits = new Float64Array(nb * C);
     const dl = this.logits;
