@@ -11,14 +11,14 @@ import { join, relative } from "node:path";
 import { expandGrid } from "../src/experiment/grid.js";
 import { runExperiment } from "../src/experiment/runner.js";
 import { type LoadedSpec, loadSpec } from "../src/experiment/spec.js";
-import { BASELINE_SETTINGS } from "../src/model/train-settings.js";
+import { BASELINE_SETTINGS, FINETUNE_SETTINGS, TrainSettings } from "../src/model/train-settings.js";
 import { buildReport } from "../src/report/build.js";
 import { svgToPng } from "../src/report/charts.js";
 import { buildContext } from "../src/report/context.js";
 import { loadResultsStore } from "../src/report/load.js";
 import { EICU_SPECS, eicuDoc } from "../src/report/reproduce/eicu.js";
 import { INFLUENZA_SPECS, influenzaDoc } from "../src/report/reproduce/influenza.js";
-import { DOC_CHART_KINDS, type SpecRun } from "../src/report/reproduce/sections.js";
+import { DOC_CHART_KINDS, iterationsText, type SpecRun } from "../src/report/reproduce/sections.js";
 import { reportSettings } from "../src/report/settings.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
 import { PROJECT_ROOT } from "../src/util/paths.js";
@@ -72,7 +72,8 @@ async function runSpec(name: string): Promise<SpecRun> {
   const loaded = await loadSpec(join(SPEC_DIR, `${name}.yaml`));
   const out = join(OUTPUT, name);
   process.stderr.write(`\n== ${name}\n`);
-  const summary = await runExperiment(loaded, { out });
+  // One folder of source models for all specs: the learning curve's source arms are the main grid's.
+  const summary = await runExperiment(loaded, { out, modelsDir: join(OUTPUT, "source-models") });
   process.stderr.write(
     `${name}: ${summary.cells} cells, ${summary.skipped} reused, ${summary.ran} run, ${summary.failed} failed\n`,
   );
@@ -107,20 +108,28 @@ async function docContext(loaded: LoadedSpec, resultsPath: string) {
 
 function specInfo(loaded: LoadedSpec): Omit<SpecRun, "ctx"> {
   const { spec } = loaded;
-  const iters = (s: Record<string, unknown>, defEpochs: number) =>
-    `${Number(s.epochs ?? defEpochs)} × ${Number(s.itersPerEpoch ?? 100)} iterations`;
-  const logisticOnly = spec.model.kinds.every((k) => k === "logistic");
-  const baseline = { ...BASELINE_SETTINGS, ...spec.baselineTraining };
+  // The settings exactly as executeJob builds them (experiment/job.ts), so the documents describe
+  // what ran.
+  const training = TrainSettings.parse(spec.training);
+  const finetuning = TrainSettings.parse({ ...FINETUNE_SETTINGS, ...spec.finetuning });
+  const baseline = TrainSettings.parse({ ...BASELINE_SETTINGS, ...spec.baselineTraining });
+  const kinds = spec.model.kinds;
+  const parts: string[] = [];
+  if (kinds.includes("cnn")) parts.push(`${kinds.length > 1 ? "CNN: " : ""}${iterationsText(training)}`);
+  if (kinds.includes("logistic"))
+    parts.push(
+      `logistic: ${baseline.optimizer === "adam" ? "Adam" : "SGD"} lr ${baseline.lr}, ${iterationsText(baseline)}`,
+    );
   return {
     name: spec.name,
     specFile: relative(PROJECT_ROOT, loaded.path),
     description: (spec.description ?? "").trim(),
-    trainIterations: logisticOnly
-      ? `logistic: ${baseline.optimizer} lr ${baseline.lr}, ${iters(baseline, 50)}`
-      : iters(spec.training, 50),
-    finetuneIterations: spec.scenarios.some((s) => s.startsWith("finetune-"))
-      ? iters(spec.finetuning, 50)
-      : "—",
+    trainIterations: parts.join("; "),
+    finetuneIterations:
+      kinds.includes("cnn") && spec.scenarios.some((s) => s.startsWith("finetune-"))
+        ? `lr ${finetuning.lr}, ${iterationsText(finetuning)}`
+        : "—",
+    settings: { training, finetuning, baseline },
   };
 }
 

@@ -225,57 +225,76 @@ class WeightedAuroc {
   readonly order: Uint32Array;
   /** position[i] = sorted position of encounter i. */
   readonly position: Uint32Array;
-  private readonly positive: Uint8Array;
-  /** groupEnd[g] = one past the last sorted position of tie group g. */
-  private readonly groupEnd: Uint32Array;
+  /** 1 for a positive at sorted position k, else 0 (a float, so the walks multiply instead of branch). */
+  private readonly positive: Float64Array;
+  /** First and one-past-last sorted position of the tie group of position k; null without ties. */
+  private readonly groupStart: Uint32Array | null;
+  private readonly groupEnd: Uint32Array | null;
+  /** Scratch: negatives drawn below each sorted position (prefix sums), for tied scores. */
+  private readonly below: Float64Array;
 
   constructor(isPositive: (i: number) => boolean, score: (i: number) => number, n: number) {
     const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => score(a) - score(b));
     this.order = order;
     this.position = new Uint32Array(n);
     for (let k = 0; k < n; k++) this.position[order[k]] = k;
-    this.positive = Uint8Array.from(order, (i) => (isPositive(i) ? 1 : 0));
-    const ends: number[] = [];
-    for (let k = 1; k <= n; k++) if (k === n || score(order[k]) !== score(order[k - 1])) ends.push(k);
-    this.groupEnd = Uint32Array.from(ends);
+    this.positive = Float64Array.from(order, (i) => (isPositive(i) ? 1 : 0));
+    let ties = false;
+    for (let k = 1; k < n && !ties; k++) ties = score(order[k]) === score(order[k - 1]);
+    this.groupStart = ties ? new Uint32Array(n) : null;
+    this.groupEnd = ties ? new Uint32Array(n) : null;
+    if (ties) {
+      let start = 0;
+      for (let k = 1; k <= n; k++) {
+        if (k < n && score(order[k]) === score(order[k - 1])) continue;
+        for (let j = start; j < k; j++) {
+          this.groupStart![j] = start;
+          this.groupEnd![j] = k;
+        }
+        start = k;
+      }
+    }
+    this.below = new Float64Array(ties ? n + 1 : 0);
   }
 
   /** AUROC when the encounter at sorted position k was drawn counts[k] times; pairs = positives x negatives. */
   computeBySortedPosition(counts: Uint32Array, pairs: number): number {
-    const { positive, groupEnd } = this;
-    let numerator = 0;
-    let negativesBelow = 0;
-    let k = 0;
-    for (let g = 0; g < groupEnd.length; g++) {
-      const end = groupEnd[g];
-      let pos = 0;
-      let neg = 0;
-      for (; k < end; k++) {
-        if (positive[k] === 1) pos += counts[k];
-        else neg += counts[k];
-      }
-      numerator += pos * (negativesBelow + 0.5 * neg);
-      negativesBelow += neg;
-    }
-    return numerator / pairs;
+    return this.walk(counts, null, pairs);
   }
 
   /** The same with counts indexed by encounter (when several rankings share one resample). */
   computeByEncounter(counts: Uint32Array, pairs: number): number {
-    const { order, positive, groupEnd } = this;
+    return this.walk(counts, this.order, pairs);
+  }
+
+  /**
+   * Each positive adds its count x (negatives drawn below it + half those tied with it). Without
+   * ties one branch-free pass (the label decides by multiplication: a data-dependent branch
+   * mispredicts on every other encounter); with ties a first pass of prefix sums of negatives,
+   * then each positive reads its tie group's bounds.
+   */
+  private walk(counts: Uint32Array, order: Uint32Array | null, pairs: number): number {
+    const { positive, groupStart, groupEnd, below } = this;
+    const n = positive.length;
     let numerator = 0;
-    let negativesBelow = 0;
-    let k = 0;
-    for (let g = 0; g < groupEnd.length; g++) {
-      const end = groupEnd[g];
-      let pos = 0;
-      let neg = 0;
-      for (; k < end; k++) {
-        if (positive[k] === 1) pos += counts[order[k]];
-        else neg += counts[order[k]];
+    if (groupStart === null || groupEnd === null) {
+      let negatives = 0;
+      for (let k = 0; k < n; k++) {
+        const c = counts[order ? order[k] : k];
+        const p = positive[k];
+        numerator += p * c * negatives;
+        negatives += c - p * c;
       }
-      numerator += pos * (negativesBelow + 0.5 * neg);
-      negativesBelow += neg;
+      return numerator / pairs;
+    }
+    below[0] = 0;
+    for (let k = 0; k < n; k++) {
+      const c = counts[order ? order[k] : k];
+      below[k + 1] = below[k] + c - positive[k] * c;
+    }
+    for (let k = 0; k < n; k++) {
+      const c = counts[order ? order[k] : k];
+      numerator += positive[k] * c * 0.5 * (below[groupStart[k]] + below[groupEnd[k]]);
     }
     return numerator / pairs;
   }

@@ -28,6 +28,11 @@ export interface RunOptions {
   quiet?: boolean;
   /** Where listings go (dry run); defaults to stdout. */
   log?: (line: string) => void;
+  /**
+   * Folder of trained source models (default: <out>/models). Files are named by a hash of everything
+   * a source model depends on, so specs that share a source arm can share the folder and train it once.
+   */
+  modelsDir?: string;
 }
 
 export interface RunSummary {
@@ -84,7 +89,7 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
   let ran = 0;
   let failed = 0;
   let firstError: Error | null = null;
-  const modelsDir = join(opts.out, "models");
+  const modelsDir = opts.modelsDir ?? join(opts.out, "models");
   const saves: Promise<void>[] = [];
   try {
     const queue = [...pendingJobs];
@@ -93,7 +98,7 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
         const next = queue.shift();
         if (!next || (firstError && opts.failFast)) return;
         const payload = await buildPayload(loaded, prepared, next.job, next.pending, modelsDir);
-        const sourceModelPath = sourceModelFile(loaded, next.job, modelsDir);
+        const sourceModelPath = sourceModelFile(loaded, next.job, modelsDir, prepared.classes);
         await runner.run(payload, (e) => {
           if (e.type === "source-model") {
             saves.push(saveModel(sourceModelPath, e.model));
@@ -194,7 +199,7 @@ async function buildPayload(
       test: s.test,
     };
   };
-  const sourceModelPath = sourceModelFile(loaded, job, modelsDir);
+  const sourceModelPath = sourceModelFile(loaded, job, modelsDir, prepared.classes);
   const sourceModel =
     job.source && existsSync(sourceModelPath) ? await loadModel(sourceModelPath) : undefined;
   const anchorTable = tables.source ?? tables.target;
@@ -224,14 +229,18 @@ async function buildPayload(
   };
 }
 
-/** The source model depends on the source site, embedding, model and training settings and seed only. */
-function sourceModelFile(loaded: LoadedSpec, job: Job, modelsDir: string): string {
+/**
+ * The source model depends on the source site, the task and its classes, embedding, model and
+ * training settings, seed and code version only.
+ */
+function sourceModelFile(loaded: LoadedSpec, job: Job, modelsDir: string, classes: string[]): string {
   const { spec } = loaded;
   const key = createHash("sha256")
     .update(
       stableStringify({
         site: job.source ? spec.sites[job.source] : null,
         task: spec.task,
+        classes,
         embedding: spec.embeddings[job.embedding],
         model: { ...spec.model, kinds: undefined },
         kind: job.model,

@@ -100,6 +100,11 @@ export interface CnnStepArgs {
   /** Table gradients and conv bias gradients, or null when nothing below the dense layer trains. */
   grads: SparseGrad[][] | null;
   gConvB: Float64Array[] | null;
+  /**
+   * Pooled features of every training encounter (N x features), when nothing below the dense layer
+   * trains: they never change, so the max-pool runs once per training instead of once per step.
+   */
+  pooledCache?: Float64Array | null;
 }
 
 /**
@@ -117,22 +122,29 @@ export function cnnForwardBackward(w: CnnStepWork, a: CnnStepArgs): number {
   const { pooled, h, mask, argWin, logits, dz } = w;
   w.masks.fill(mask, n, s.dropout);
   const needConv = a.grads !== null;
-  poolForward({
-    shape: s,
-    tables: a.tables,
-    rows: a.rows,
-    convB: a.convB,
-    seqs: a.seqs,
-    idx: a.idx,
-    idxStart: a.start,
-    nb,
-    pooled,
-    argWin: needConv ? argWin : null,
-    need: mask,
-    scratch: w.scratch,
-    sorted: a.sorted,
-    bits: a.bits,
-  });
+  if (a.pooledCache && !needConv) {
+    const cache = a.pooledCache;
+    for (let b = 0; b < nb; b++) {
+      const from = a.idx[a.start + b] * Ft;
+      pooled.set(cache.subarray(from, from + Ft), b * Ft);
+    }
+  } else
+    poolForward({
+      shape: s,
+      tables: a.tables,
+      rows: a.rows,
+      convB: a.convB,
+      seqs: a.seqs,
+      idx: a.idx,
+      idxStart: a.start,
+      nb,
+      pooled,
+      argWin: needConv ? argWin : null,
+      need: mask,
+      scratch: w.scratch,
+      sorted: a.sorted,
+      bits: a.bits,
+    });
   // Dense forward (dropped and inactive units are exact zeros and skipped).
   for (let b = 0; b < nb; b++) {
     const o = b * C;

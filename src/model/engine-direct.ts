@@ -1,13 +1,14 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
 import { collectBatchTokens } from "./batch-sampler.js";
-import { cnnProbs, computeTables } from "./cnn-core.js";
+import { cnnProbs, computeTables, rankingPays, rankTables } from "./cnn-core.js";
 import { CnnStepWork, cnnForwardBackward } from "./cnn-step.js";
 import type { Engine, EngineInput } from "./engine.js";
+import { type SparseRows, sparseMatrixRows } from "./gram.js";
 import { Optimizer, type OptimizerConfig } from "./optimizer.js";
 import { type CnnShape, cloneParams, cnnShape, type ModelParams } from "./params.js";
 import { SparseGrad } from "./sparse-grad.js";
 
-interface DirectCheckpoint {
+export interface DirectCheckpoint {
   params: ModelParams;
   embedding: Float64Array | null;
 }
@@ -36,6 +37,8 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
   private readonly seen: Uint8Array;
   private readonly distinct: Int32Array;
   private readonly work: CnnStepWork;
+  /** A frozen, mostly-zero embedding (one-hot, hashed n-grams) in CSR form; null otherwise. */
+  private readonly sparseE: SparseRows | null;
 
   constructor(
     private readonly input: EngineInput,
@@ -75,6 +78,7 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
     this.seen = new Uint8Array(this.rows);
     this.work = new CnnStepWork(this.shape, input.dropoutRng);
     this.distinct = new Int32Array(this.rows);
+    this.sparseE = input.trainEmbedding ? null : sparseMatrixRows(this.E, this.rows, s.dim);
   }
 
   step(idx: Uint32Array, start: number, nb: number): number {
@@ -83,7 +87,8 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
     const p = this.params;
     // Token tables for the batch's distinct tokens only.
     const nd = collectBatchTokens(seqs, idx, start, nb, this.seen, this.distinct);
-    computeTables(s, p.convW, this.E, this.rows, this.tables, this.distinct, nd);
+    if (this.sparseE) sparseTables(s, p.convW, this.sparseE, this.rows, this.tables, this.distinct, nd);
+    else computeTables(s, p.convW, this.E, this.rows, this.tables, this.distinct, nd);
     const needConvGrad = this.input.trainConv || this.gE !== null;
     const loss = cnnForwardBackward(this.work, {
       tables: this.tables,
@@ -128,7 +133,11 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
           const v = (cell / F) | 0;
           const f = cell - v * F;
           const e = v * D;
-          for (let d = 0; d < D; d++) gW[off + d * F + f] += g * E[e + d];
+          const sp = this.sparseE;
+          if (sp)
+            for (let q = sp.rowPtr[v]; q < sp.rowPtr[v + 1]; q++)
+              gW[off + sp.cols[q] * F + f] += g * sp.vals[q];
+          else for (let d = 0; d < D; d++) gW[off + d * F + f] += g * E[e + d];
           if (gE) for (let d = 0; d < D; d++) gE[e + d] += g * W[off + d * F + f];
         }
         G.clear();
@@ -139,7 +148,10 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
   probs(seqs: TokenSequences): Float64Array {
     const p = this.params;
     computeTables(this.shape, p.convW, this.E, this.rows, this.tables, null, 0);
-    return cnnProbs(this.shape, this.tables, this.rows, p.convB, p.denseW, p.denseB, seqs, null);
+    // Rank the tables once per scoring when that beats scanning every token of every encounter
+    // (validation after each epoch: thousands of encounters against one ranking).
+    const sorted = rankingPays(this.rows, seqs) ? rankTables(this.shape, this.tables, this.rows) : null;
+    return cnnProbs(this.shape, this.tables, this.rows, p.convB, p.denseW, p.denseB, seqs, null, sorted);
   }
 
   capture(): DirectCheckpoint {
@@ -148,5 +160,37 @@ export class DirectCnnEngine implements Engine<DirectCheckpoint> {
 
   export(cp: DirectCheckpoint): { params: ModelParams; embedding: Float64Array | null } {
     return { params: cloneParams(cp.params), embedding: cp.embedding ? cp.embedding.slice() : null };
+  }
+}
+
+/** computeTables for the listed tokens from a CSR embedding: non-zeros x F per token instead of D x F. */
+function sparseTables(
+  shape: CnnShape,
+  convW: Float64Array[],
+  E: SparseRows,
+  rows: number,
+  tables: Float64Array[],
+  only: Int32Array,
+  onlyCount: number,
+): void {
+  const D = shape.dim;
+  for (let i = 0; i < shape.kernels.length; i++) {
+    const F = shape.filters[i];
+    const W = convW[i];
+    const T = tables[i];
+    for (let j = 0; j < shape.kernels[i]; j++) {
+      const tOff = j * rows * F;
+      const wOff = j * D * F;
+      for (let r = 0; r < onlyCount; r++) {
+        const v = only[r];
+        const o = tOff + v * F;
+        for (let f = 0; f < F; f++) T[o + f] = 0;
+        for (let q = E.rowPtr[v]; q < E.rowPtr[v + 1]; q++) {
+          const x = E.vals[q];
+          const w = wOff + E.cols[q] * F;
+          for (let f = 0; f < F; f++) T[o + f] += x * W[w + f];
+        }
+      }
+    }
   }
 }

@@ -4,12 +4,17 @@ import {
   cachedBitsets,
   cnnProbs,
   computeTables,
+  denseForward,
+  identity,
   MAX_BITSET_BYTES,
+  poolForward,
   rankingPays,
   rankTables,
+  softmaxRows,
 } from "./cnn-core.js";
 import { CnnStepWork, cnnForwardBackward } from "./cnn-step.js";
 import type { Engine, EngineInput } from "./engine.js";
+import { gram, type SparseRows, sparseRows } from "./gram.js";
 import { Optimizer, type OptimizerConfig } from "./optimizer.js";
 import { type CnnShape, cloneParams, cnnShape, type ModelParams } from "./params.js";
 import type { SortedTokenTable } from "./sorted-table.js";
@@ -67,6 +72,8 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
   private readonly E: Float64Array;
   private readonly rows: number;
   private readonly K: Float64Array | null;
+  /** K's rows in CSR form when K is mostly zero (one-hot, hashed n-grams): a sparse per-step scatter. */
+  private readonly Ksparse: SparseRows | null;
   /** Cholesky factor of K without the padding row (see choleskyWithoutPadding), or null. */
   private readonly chol: Float64Array | null;
   /** Per branch: the full token table [j][v][f]; slice j's P is a view into it. */
@@ -82,6 +89,9 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
   private readonly sorted: (SortedTokenTable | null)[] | null;
   private readonly bits: Uint32Array | null;
   private dirty = true;
+  /** Frozen conv: pooled features of the training encounters, and of the last scored set. */
+  private readonly frozenTrain: Float64Array | null;
+  private frozenEval: { seqs: TokenSequences; pooled: Float64Array } | null = null;
   private a = 1;
   private aBuf = 0;
   private convSteps = 0;
@@ -104,6 +114,7 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
     this.tables = s.kernels.map((k, i) => new Float64Array(k * rows * s.filters[i]));
     computeTables(s, this.params.convW, this.E, rows, this.tables, null, 0);
     this.K = input.trainConv ? gram(this.E, rows, s.dim) : null;
+    this.Ksparse = this.K ? sparseRows(this.K, rows) : null;
     // When K (without the padding row) is well conditioned, C need not be tracked: it is the solution
     // of K C = P - a P0, recovered from the checkpoint's tables when weights are exported.
     this.chol = this.K && rows <= MAX_SOLVE_ROWS ? choleskyWithoutPadding(this.K, rows) : null;
@@ -148,6 +159,35 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
         ? cachedBitsets(input.train.seqs, rows)
         : null;
     this.dirty = false;
+    this.frozenTrain = input.trainConv ? null : this.frozenFeatures(input.train.seqs);
+  }
+
+  /** Pooled features of every encounter of `seqs` when they fit in MAX_FROZEN_CELLS, else null. */
+  private frozenFeatures(seqs: TokenSequences): Float64Array | null {
+    const Ft = this.shape.features;
+    if (seqs.count * Ft > MAX_FROZEN_CELLS) return null;
+    const p = this.params;
+    const out = new Float64Array(seqs.count * Ft);
+    poolForward({
+      shape: this.shape,
+      tables: this.tables,
+      rows: this.rows,
+      convB: p.convB,
+      seqs,
+      idx: identity(seqs.count),
+      idxStart: 0,
+      nb: seqs.count,
+      pooled: out,
+      argWin: null,
+      need: null,
+      scratch: new Float64Array(2 * Math.max(...this.shape.filters)),
+      sorted: this.sorted,
+      bits:
+        this.sorted && bitsetBytes(seqs, this.rows) <= MAX_BITSET_BYTES
+          ? cachedBitsets(seqs, this.rows)
+          : null,
+    });
+    return out;
   }
 
   step(idx: Uint32Array, start: number, nb: number): number {
@@ -173,6 +213,7 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
       gDenseB: this.gDenseB,
       grads: trainConv ? this.grads : null,
       gConvB: this.gConvB,
+      pooledCache: this.frozenTrain,
     });
     if (trainConv) {
       this.convStep();
@@ -201,11 +242,14 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
         KGt.fill(0);
         const touched = G.touched;
         const count = G.count;
+        const Ks = this.Ksparse;
         for (let c = 0; c < count; c++) {
           const cell = touched[c];
           const g = gd[cell];
           const v = (cell / F) | 0;
-          scatterRow(KGt, (cell - v * F) * rows, K, v * rows, g, rows);
+          const o = (cell - v * F) * rows;
+          if (Ks === null) scatterRow(KGt, o, K, v * rows, g, rows);
+          else for (let p = Ks.rowPtr[v]; p < Ks.rowPtr[v + 1]; p++) KGt[o + Ks.cols[p]] += g * Ks.vals[p];
         }
         tokenSpaceSgd(P, Pbuf, KGt, rows, F, true, first, this.config);
         if (ranked) writeKeys(ranked, P, rows, F);
@@ -225,6 +269,15 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
 
   probs(seqs: TokenSequences): Float64Array {
     const p = this.params;
+    if (!this.input.trainConv) {
+      // The conv layer never changes: pool each scored set (the validation set, every epoch) once.
+      if (this.frozenEval?.seqs !== seqs) {
+        const pooled = this.frozenFeatures(seqs);
+        this.frozenEval = pooled ? { seqs, pooled } : null;
+      }
+      if (this.frozenEval)
+        return denseProbs(this.frozenEval.pooled, seqs.count, this.shape, p.denseW, p.denseB);
+    }
     this.rerank();
     const sorted =
       this.sorted ?? (rankingPays(this.rows, seqs) ? rankTables(this.shape, this.tables, this.rows) : null);
@@ -313,22 +366,6 @@ export class FactorizedCnnEngine implements Engine<FactorizedCheckpoint> {
   }
 }
 
-/** K = E E^T (rows x rows, symmetric). */
-export function gram(E: Float64Array, rows: number, D: number): Float64Array {
-  const K = new Float64Array(rows * rows);
-  for (let u = 0; u < rows; u++) {
-    const eu = u * D;
-    for (let v = u; v < rows; v++) {
-      const ev = v * D;
-      let s = 0;
-      for (let d = 0; d < D; d++) s += E[eu + d] * E[ev + d];
-      K[u * rows + v] = s;
-      K[v * rows + u] = s;
-    }
-  }
-  return K;
-}
-
 /**
  * One SGD step (torch semantics, see optimizer.ts sgdStep) on a rows x F token-space matrix X with
  * gradient g, given transposed (F x rows) or not. Branches hoisted out of the loops: this runs every
@@ -397,6 +434,24 @@ function scatterRow(out: Float64Array, o: number, K: Float64Array, k: number, g:
     out[o + u + 3] += g * K[k + u + 3];
   }
   for (; u < n; u++) out[o + u] += g * K[k + u];
+}
+
+/** Largest cached feature matrix (encounters x filters) of a frozen conv layer: 64 MB. */
+export const MAX_FROZEN_CELLS = 8_000_000;
+
+/** Class probabilities from pooled features (eval mode: no dropout). */
+function denseProbs(
+  pooled: Float64Array,
+  N: number,
+  shape: CnnShape,
+  denseW: Float64Array,
+  denseB: Float64Array,
+): Float64Array {
+  const C = shape.classes;
+  const out = new Float64Array(N * C);
+  denseForward(pooled, N, shape.features, denseW, denseB, C, out);
+  softmaxRows(out, N, C);
+  return out;
 }
 
 /** Solving for C costs rows^3 / 6 once; beyond this many rows tracking C per step is cheaper. */

@@ -8,7 +8,7 @@ import type { ModelParams } from "./params.js";
  * validation, best-weight selection) and never looks inside.
  */
 export interface Engine<Checkpoint> {
-  readonly name: "direct" | "factorized" | "logistic";
+  readonly name: EngineName;
   /** One optimisation step on training encounters idx[start .. start + nb); returns the batch loss. */
   step(idx: Uint32Array, start: number, nb: number): number;
   /** Class probabilities (N x C row-major), eval mode. */
@@ -18,6 +18,8 @@ export interface Engine<Checkpoint> {
   /** Plain weights (and the tuned embedding, rows x D, when the embedding is trained) of a checkpoint. */
   export(cp: Checkpoint): { params: ModelParams; embedding: Float64Array | null };
 }
+
+export type EngineName = "direct" | "factorized" | "subspace" | "logistic";
 
 /** What every engine is built from. */
 export interface EngineInput {

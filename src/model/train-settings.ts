@@ -41,9 +41,11 @@ export const TrainSettings = z
     validationFraction: z.number().gt(0).lt(1).default(0.2),
     /**
      * "factorized" trains in token space (exact, needs frozen embeddings and SGD for the conv weights);
-     * "direct" in embedding space (the reference; any setting); "auto" picks the faster valid one.
+     * "direct" in embedding space (the reference; any setting); "subspace" is the direct engine in the
+     * span of the initial token vectors and filters (exact for a trained embedding with SGD);
+     * "auto" picks the fastest valid one.
      */
-    engine: z.enum(["auto", "direct", "factorized"]).default("auto"),
+    engine: z.enum(["auto", "direct", "factorized", "subspace"]).default("auto"),
   })
   .strict();
 

@@ -6,10 +6,12 @@ import { Rng } from "../util/rng.js";
 import { validateArchitecture } from "./architecture.js";
 import { macroAuroc } from "./auroc.js";
 import { BatchSampler } from "./batch-sampler.js";
-import type { Engine, EngineInput } from "./engine.js";
+import type { Engine, EngineInput, EngineName } from "./engine.js";
 import { DirectCnnEngine } from "./engine-direct.js";
 import { FactorizedCnnEngine } from "./engine-factorized.js";
 import { LogisticEngine } from "./engine-logistic.js";
+import { SubspaceCnnEngine, subspaceBound } from "./engine-subspace.js";
+import { SPARSE_E_DENSITY } from "./gram.js";
 import { optimizerConfig } from "./optimizer.js";
 import { initParams, type ModelParams, paramsFromWeights, paramsToWeights } from "./params.js";
 import { checkTokenIds } from "./predict.js";
@@ -48,7 +50,7 @@ export interface TrainResult {
   /** Validation AUROC after each epoch run. */
   history: number[];
   /** Which engine trained the model. */
-  engine: "direct" | "factorized" | "logistic";
+  engine: EngineName;
 }
 
 /**
@@ -169,38 +171,61 @@ export function classWeightVector(
   return Float64Array.from(cw);
 }
 
+/** What the engine choice looks at besides the settings. */
+export interface EngineProblem {
+  rows: number;
+  /** Mean tokens per training encounter. */
+  meanTokens: number;
+  /** Fraction of non-zero embedding entries (one-hot: 1 / D). */
+  density: number;
+}
+
 /**
  * Pick the engine. The factorized one is exact only for a frozen embedding with SGD on the conv
- * weights, and needs the rows x rows Gram matrix; among valid engines take the cheaper by a simple
- * count of multiply-adds (setup + steps).
+ * weights, and needs the rows x rows Gram matrix; the subspace one only for SGD and pays when the
+ * initial tokens and filters span far fewer than D dimensions. Among valid engines take the cheapest
+ * by a count of multiply-adds (setup + steps), counting only non-zeros of a sparse embedding.
  */
 export function chooseEngine(
   settings: TrainSettings,
   arch: ModelArchitecture,
-  rows: number,
-  meanTokens: number,
-): "direct" | "factorized" | "logistic" {
+  problem: EngineProblem,
+): EngineName {
   if (arch.kind === "mean-logistic") return "logistic";
+  const { rows, meanTokens, density } = problem;
   const factorizable =
     settings.freeze.embedding &&
     (settings.freeze.conv || settings.optimizer === "sgd") &&
     rows <= MAX_FACTORIZED_ROWS;
-  if (settings.engine === "factorized") {
-    if (!factorizable)
-      throw new InputError(
-        `the factorized engine needs a frozen embedding, SGD for the conv layer and at most ${MAX_FACTORIZED_ROWS} tokens`,
-        { field: "settings.engine" },
-      );
-    return "factorized";
-  }
-  if (settings.engine === "direct" || !factorizable) return "direct";
-  const steps = settings.epochs * settings.itersPerEpoch;
   const D = arch.embeddingDim;
+  const bound = subspaceBound(rows, arch.kernelSizes, arch.filters);
+  const subspaceValid = !settings.freeze.embedding && settings.optimizer === "sgd";
+  if (settings.engine === "factorized" && !factorizable)
+    throw new InputError(
+      `the factorized engine needs a frozen embedding, SGD for the conv layer and at most ${MAX_FACTORIZED_ROWS} tokens`,
+      { field: "settings.engine" },
+    );
+  if (settings.engine === "subspace" && !subspaceValid)
+    throw new InputError("the subspace engine needs a trained embedding and SGD", {
+      field: "settings.engine",
+    });
+  if (settings.engine !== "auto") return settings.engine;
+  if (subspaceValid) return bound < 0.8 * D ? "subspace" : "direct";
+  if (!factorizable) return "direct";
+  // Frozen conv: the factorized engine pools each encounter once and then trains the dense layer alone.
+  if (settings.freeze.conv) return "factorized";
+  const steps = settings.epochs * settings.itersPerEpoch;
   const FK = arch.filters.reduce((s, f, i) => s + f * arch.kernelSizes[i], 0);
+  const perRow = Math.max(1, density * D);
   const distinct = Math.min(rows, settings.batchSize * Math.max(1, meanTokens));
-  const direct = steps * distinct * D * FK * 2;
+  // Both engines pool every batch; the direct one scans every token (about 3 operations per token and
+  // filter), the factorized one walks its kept ranking (a few per filter).
+  const direct = steps * (distinct * perRow * FK * 2 + settings.batchSize * Math.max(1, meanTokens) * FK * 3);
+  // Two rows share a column with probability about perRow^2 / D: the non-zeros of a row of K.
+  const kRow = Math.min(rows, 1 + (rows * perRow * perRow) / D);
+  const gramCost = density < SPARSE_E_DENSITY ? D * (rows * density) ** 2 : rows * rows * D;
   const factorized =
-    rows * rows * D + rows * D * FK + steps * (settings.batchSize * FK * rows + 8 * rows * FK);
+    gramCost + rows * perRow * FK + steps * (settings.batchSize * FK * (kRow + 5) + 8 * rows * FK);
   return factorized <= direct ? "factorized" : "direct";
 }
 
@@ -216,9 +241,13 @@ function createEngine(
   const cfg = optimizerConfig(settings);
   const seqs = ei.train.seqs;
   const meanTokens = seqs.count > 0 ? seqs.offsets[seqs.count] / seqs.count : 0;
-  const kind = chooseEngine(settings, arch, rows, meanTokens);
+  let nnz = 0;
+  for (const x of ei.embedding) if (x !== 0) nnz++;
+  const density = nnz / Math.max(1, ei.embedding.length);
+  const kind = chooseEngine(settings, arch, { rows, meanTokens, density });
   if (kind === "logistic") return new LogisticEngine(ei, cfg) as Engine<unknown>;
   if (kind === "factorized") return new FactorizedCnnEngine(ei, cfg) as Engine<unknown>;
+  if (kind === "subspace") return new SubspaceCnnEngine(ei, cfg) as Engine<unknown>;
   return new DirectCnnEngine(ei, cfg) as Engine<unknown>;
 }
 

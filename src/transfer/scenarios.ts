@@ -2,7 +2,13 @@ import { predictProba } from "../model/predict.js";
 import { type TrainResult, trainModel } from "../model/train.js";
 import type { TrainSettings } from "../model/train-settings.js";
 import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "../model/types.js";
-import { concatLabeled, type LabeledSequences, type PreparedSite, stackEmbeddings } from "./prepared.js";
+import {
+  concatLabeled,
+  type LabeledSequences,
+  type PreparedSite,
+  poolTables,
+  remapSequences,
+} from "./prepared.js";
 
 /**
  * The transfer scenarios. Transfer carries model weights only: the target embeds its own tokens with
@@ -100,20 +106,24 @@ export function runScenario(input: ScenarioInput): ScenarioOutput {
     }
     case "pooled": {
       const source = required(input.source, "pooled needs a source site");
-      // One table holding both sites' tokens: each site keeps its own vectors for its own tokens.
-      const shift = source.embedding.rows - 1;
-      const embedding = stackEmbeddings(source.embedding, target.embedding);
+      // One table holding both sites' tokens: each site keeps its own vectors for its own tokens
+      // (a token with the same key and vector at both sites is one row).
+      const { embedding, vocabulary, remap } = poolTables(source, target);
+      const targetPart = (p: LabeledSequences): LabeledSequences => ({
+        seqs: remapSequences(p.seqs, remap),
+        labels: p.labels,
+      });
       const r = trainModel({
-        // A fresh model sized for the stacked table (one-hot over both sites' tokens is wider).
+        // A fresh model sized for the pooled table (one-hot over both sites' tokens is wider).
         architecture: { ...input.architecture, embeddingDim: embedding.dim },
         embedding,
         embeddingRef: input.embeddingRef,
         classes: input.classes,
-        train: concatLabeled(source.train, target.train, shift),
+        train: concatLabeled(source.train, targetPart(target.train)),
         // Model selection on the target's validation data: the target is what we deploy to.
-        validation: concatLabeled({ seqs: emptySeqs(), labels: new Int32Array(0) }, target.validation, shift),
+        validation: targetPart(target.validation),
         settings: input.training,
-        vocabulary: [...source.vocabulary, ...target.vocabulary],
+        vocabulary,
       });
       // Score with the target's own table (the tokens' vectors are the same rows, re-indexed).
       const model = withVocabulary(r.snapshot, target.vocabulary);
@@ -191,10 +201,6 @@ function withoutEmbedding(m: ModelSnapshot): ModelSnapshot {
 
 function withVocabulary(m: ModelSnapshot, vocabulary: { key: string; text: string }[]): ModelSnapshot {
   return { ...withoutEmbedding(m), vocabulary };
-}
-
-function emptySeqs() {
-  return { count: 0, offsets: new Uint32Array(1), tokens: new Uint32Array(0) };
 }
 
 function required<T>(v: T | undefined, msg: string): T {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -99,4 +99,43 @@ test("runner: bad specs are rejected before any cell runs, naming the spec path"
     (e: unknown) => e instanceof InputError && e.location.field === "embeddings.t",
   );
   assert.throws(() => readFileSync(join(out, "results.jsonl")), "no results were written");
+});
+
+test("runner: specs sharing a models folder train a shared source arm once", async () => {
+  const models = mkdtempSync(join(tmpdir(), "cb-models-"));
+  const one = {
+    ...RAW,
+    embeddings: { hashing: { provider: "hashing" } },
+    scenarios: ["source-only"],
+    recalibration: ["none"],
+  };
+  const a = await runExperiment(loaded(one), {
+    out: mkdtempSync(join(tmpdir(), "cb-a-")),
+    workers: 1,
+    modelsDir: models,
+    ...quiet,
+  });
+  const files = readdirSync(models);
+  assert.equal(files.length, 1);
+  const saved = statSync(join(models, files[0])).mtimeMs;
+  // Another spec (other name, other arms) with the same source arm reuses the file as it is.
+  const other = { ...one, name: "other", scenarios: ["source-only", "finetune-dense"] };
+  const b = await runExperiment(loaded(other), {
+    out: mkdtempSync(join(tmpdir(), "cb-b-")),
+    workers: 1,
+    modelsDir: models,
+    ...quiet,
+  });
+  assert.deepEqual(readdirSync(models), files);
+  assert.equal(statSync(join(models, files[0])).mtimeMs, saved);
+  const so = (r: typeof a) => r.results.find((x) => x.key.scenario === "source-only")?.metrics?.auroc;
+  assert.equal(so(b), so(a));
+  // A different training setting is a different source model.
+  await runExperiment(loaded({ ...one, training: { ...RAW.training, epochs: 5 } }), {
+    out: mkdtempSync(join(tmpdir(), "cb-c-")),
+    workers: 1,
+    modelsDir: models,
+    ...quiet,
+  });
+  assert.equal(readdirSync(models).length, 2);
 });

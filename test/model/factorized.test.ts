@@ -20,8 +20,10 @@ function compare(
   maxLen: number,
   rows: number,
   tracksC: boolean,
+  embedding?: Float64Array,
 ) {
   const prob = randomProblem(21, rows, arch.embeddingDim, 60, arch.numClasses, maxLen);
+  if (embedding) prob.embedding = embedding;
   const params = initParams(arch, new Rng(5));
   const mk = (): EngineInput => ({
     params,
@@ -100,4 +102,43 @@ test("factorized == direct: no momentum, embedding dimension above the vocabular
 test("factorized == direct: kernel 1, Nesterov, ranked max-pool, C solved for (D > vocabulary)", () => {
   const arch: ModelArchitecture = { ...cnn([1], 2), embeddingDim: 24 };
   compare(arch, SGD, false, 14, 16, false);
+});
+
+test("factorized == direct on a one-hot table (sparse Gram, sparse K scatter, CSR tables in the direct engine)", () => {
+  // 19 tokens, the last 4 sharing the "unknown" slot: K is the identity plus a 4 x 4 block of ones.
+  const rows = 20;
+  const D = 16;
+  const E = new Float64Array(rows * D);
+  for (let v = 1; v < rows; v++) E[v * D + Math.min(v - 1, D - 1)] = 1;
+  compare({ ...cnn([1], 2), embeddingDim: D }, SGD, false, 12, rows, true, E);
+});
+
+test("frozen conv: the factorized engine pools once and follows the direct engine's trajectory exactly", () => {
+  const arch = cnn([1], 3);
+  const prob = randomProblem(5, 14, arch.embeddingDim, 40, 3, 9);
+  const params = initParams(arch, new Rng(3));
+  const mk = (): EngineInput => ({
+    params,
+    embedding: prob.embedding,
+    rows: prob.rows,
+    train: { seqs: prob.seqs, labels: prob.labels },
+    classWeights: Float64Array.from([1, 2, 0.5]),
+    trainEmbedding: false,
+    trainConv: false,
+    trainDense: true,
+    dropoutRng: new Rng(6),
+  });
+  const direct = new DirectCnnEngine(mk(), SGD);
+  const fact = new FactorizedCnnEngine(mk(), SGD);
+  const order = new Rng(2);
+  for (let s = 0; s < 150; s++) {
+    const batch = order.permutation(prob.seqs.count).subarray(0, 8);
+    assert.equal(fact.step(batch, 0, 8), direct.step(batch, 0, 8), `loss at step ${s}`);
+    // Scoring between steps (as the per-epoch validation does) reuses the pooled features.
+    if (s % 50 === 0) assert.deepEqual(fact.probs(prob.seqs), direct.probs(prob.seqs));
+  }
+  assert.deepEqual(fact.probs(prob.seqs), direct.probs(prob.seqs));
+  const w = fact.export(fact.capture()).params;
+  assert.deepEqual(w.denseW, direct.export(direct.capture()).params.denseW);
+  assert.deepEqual(w.convW, params.convW);
 });

@@ -71,7 +71,7 @@ test("early stopping ends training after `patience` epochs without improvement",
   for (const v of r.history.slice(r.bestEpoch)) assert.ok(v <= best);
 });
 
-test("engine choice: factorized for frozen embeddings with SGD, direct when the embedding trains or with Adam", () => {
+test("engine choice: factorized for frozen embeddings with SGD, subspace for a trained embedding with SGD, direct otherwise", () => {
   const s = { epochs: 1, itersPerEpoch: 3 };
   // With D = 64 > vocabulary the token-space step is far cheaper; with D = 8 the direct one is.
   assert.equal(trainModel(input(paperCnn(64, 2), s)).engine, "factorized");
@@ -82,6 +82,26 @@ test("engine choice: factorized for frozen embeddings with SGD, direct when the 
   assert.deepEqual(tuned.snapshot.weights.embedding.shape, [16, 64]);
   assert.equal(trainModel(input(paperCnn(64, 2), { ...s, optimizer: "adam" })).engine, "direct");
   assert.equal(trainModel(input(meanLogistic(8, 2), s)).engine, "logistic");
+  // A trained embedding with SGD: 15 tokens + 100 filters span far fewer than 512 dimensions.
+  const wide = trainModel(input(paperCnn(512, 2), { ...s, freeze: { embedding: false } }));
+  assert.equal(wide.engine, "subspace");
+  assert.deepEqual(wide.snapshot.weights.embedding.shape, [16, 512]);
+  assert.equal(
+    trainModel(input(paperCnn(512, 2), { ...s, freeze: { embedding: false }, optimizer: "adam" })).engine,
+    "direct",
+  );
+  assert.throws(
+    () =>
+      trainModel(
+        input(paperCnn(512, 2), {
+          ...s,
+          engine: "subspace",
+          optimizer: "adam",
+          freeze: { embedding: false },
+        }),
+      ),
+    InputError,
+  );
   assert.throws(
     () => trainModel(input(paperCnn(8, 2), { ...s, engine: "factorized", freeze: { embedding: false } })),
     InputError,

@@ -1,3 +1,4 @@
+import type { TrainSettings } from "../../model/train-settings.js";
 import type { ArmResult, ReportTable, TargetSize } from "../aggregate.js";
 import type { ReportContext } from "../context.js";
 import { renderMarkdown } from "../markdown.js";
@@ -18,7 +19,28 @@ export interface SpecRun {
   /** Training iterations (epochs x iterations per epoch) for training and fine-tuning. */
   trainIterations: string;
   finetuneIterations: string;
+  /** The settings every arm of the spec trained with (defaults filled in). */
+  settings: { training: TrainSettings; finetuning: TrainSettings; baseline: TrainSettings };
   ctx: ReportContext;
+}
+
+/** "50 × 100 iterations of 32" plus the early stop when there is one. */
+export function iterationsText(s: TrainSettings): string {
+  const stop =
+    s.earlyStoppingPatience === null
+      ? ""
+      : `, stopped after ${s.earlyStoppingPatience} epochs without a better validation AUROC`;
+  return `${s.epochs} × ${s.itersPerEpoch} iterations of ${s.batchSize}${stop}`;
+}
+
+/** A schedule in words, from the settings the runs used: optimiser, learning rate, iterations, weights. */
+export function scheduleText(s: TrainSettings): string {
+  const opt =
+    s.optimizer === "sgd"
+      ? `SGD lr ${s.lr}${s.momentum > 0 ? `, momentum ${s.momentum}${s.nesterov ? " (Nesterov)" : ""}` : ""}, weight decay ${s.weightDecay}`
+      : `Adam lr ${s.lr}, weight decay ${s.weightDecay}`;
+  const weights = s.classWeights === "balanced" ? ", balanced class weights" : "";
+  return `${opt}, ${iterationsText(s)}${weights}; the best validation epoch is kept`;
 }
 
 /** Chart kinds copied into the docs (ROC and calibration figures stay in the full HTML report). */

@@ -2,6 +2,12 @@ import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import {
+  BASELINE_SETTINGS,
+  FINETUNE_SETTINGS,
+  PAPER_SETTINGS,
+  TrainSettings,
+} from "../../../src/model/train-settings.js";
 import { buildContext } from "../../../src/report/context.js";
 import { loadResultsStore } from "../../../src/report/load.js";
 import {
@@ -9,6 +15,8 @@ import {
   bestArm,
   findArmResult,
   findTable,
+  iterationsText,
+  scheduleText,
   specSection,
 } from "../../../src/report/reproduce/sections.js";
 import { reportSettings } from "../../../src/report/settings.js";
@@ -25,6 +33,7 @@ describe("reproduction document sections", async () => {
     description: "tiny store",
     trainIterations: "1 × 1 iterations",
     finetuneIterations: "—",
+    settings: { training: PAPER_SETTINGS, finetuning: FINETUNE_SETTINGS, baseline: BASELINE_SETTINGS },
     ctx,
   };
 
@@ -62,5 +71,21 @@ describe("reproduction document sections", async () => {
     for (const x of t.arms.filter((x) => x.arm.scenario === "local" && x.arm.model === "cnn"))
       assert.ok(best.mean >= x.mean);
     assert.equal(armText(undefined), "—");
+  });
+
+  it("describes a schedule from the settings that ran", () => {
+    assert.equal(
+      scheduleText(PAPER_SETTINGS),
+      "SGD lr 0.001, momentum 0.9 (Nesterov), weight decay 0.001, 50 × 100 iterations of 32; the best validation epoch is kept",
+    );
+    const ft = TrainSettings.parse({ ...FINETUNE_SETTINGS, epochs: 20, earlyStoppingPatience: 5 });
+    assert.equal(
+      iterationsText(ft),
+      "20 × 100 iterations of 32, stopped after 5 epochs without a better validation AUROC",
+    );
+    assert.match(
+      scheduleText(TrainSettings.parse({ ...BASELINE_SETTINGS, classWeights: "balanced" })),
+      /^Adam lr 0\.05, weight decay 0, 50 × 100 iterations of 32, balanced class weights;/,
+    );
   });
 });
