@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { InputError } from "../util/errors.js";
 import { resolveDataPath } from "../util/paths.js";
 import { EICU_REGIONS, readEicuSites } from "./adapters/eicu.js";

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import { z } from "zod";
 import type { TokenSequences, Vocabulary } from "../concepts/vocabulary.js";
 import { InputError } from "../util/errors.js";

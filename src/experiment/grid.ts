@@ -26,6 +26,24 @@ export interface Job {
 const LOGISTIC_SCENARIOS: ReadonlySet<ScenarioName> = new Set(["local", "pooled", "source-only"]);
 
 export function expandGrid(spec: ExperimentSpec): Job[] {
+  return fullGrid(spec)
+    .map((j) => ({ ...j, cells: j.cells.filter((c) => !excluded(spec, c)) }))
+    .filter((j) => j.cells.length > 0);
+}
+
+/** Whether a cell matches one of the spec's `exclude` entries (every field an entry names). */
+function excluded(spec: ExperimentSpec, c: CellKey): boolean {
+  return spec.exclude.some(
+    (e) =>
+      (e.scenario === undefined || e.scenario === c.scenario) &&
+      (e.embedding === undefined || e.embedding === c.embedding) &&
+      (e.model === undefined || e.model === c.model) &&
+      (e.target === undefined || e.target === c.target) &&
+      (e.source === undefined || e.source === c.source),
+  );
+}
+
+function fullGrid(spec: ExperimentSpec): Job[] {
   const jobs: Job[] = [];
   const directions = directionsOf(spec);
   const targets = [...new Set(directions.map((d) => d.target))];

@@ -6,13 +6,14 @@ import { stableStringify } from "../embed/types.js";
 import { meanLogistic } from "../model/architecture.js";
 import { loadModel, saveModel } from "../model/model-file.js";
 import type { ModelArchitecture } from "../model/types.js";
+import { needsSourceModel, type Scenario } from "../transfer/scenarios.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { InputError } from "../util/errors.js";
 import { createProgress } from "../util/progress.js";
 import { codeVersionString } from "../util/version.js";
 import { countCells, expandGrid, type Job } from "./grid.js";
 import type { JobPayload, SitePayload } from "./job.js";
-import { createJobRunner } from "./pool.js";
+import { createJobRunner, type JobRunner } from "./pool.js";
 import { type Anchor, type PreparedExperiment, prepareExperiment } from "./prepare.js";
 import type { CellKey, CellResult } from "./results.js";
 import type { LoadedSpec } from "./spec.js";
@@ -33,7 +34,23 @@ export interface RunOptions {
    * a source model depends on, so specs that share a source arm can share the folder and train it once.
    */
   modelsDir?: string;
+  /**
+   * Run jobs on this pool instead of one of the run's own (several specs run at once on one pool;
+   * the caller closes it). `workers` still bounds how many of this run's jobs wait on it at once.
+   */
+  runner?: JobRunner;
+  /** Called when the grid is known: all cells, and those still to run. */
+  onStart?: (info: { cells: number; pending: number }) => void;
+  /** Called for every finished cell (after it is stored). */
+  onCell?: (result: CellResult) => void;
 }
+
+/**
+ * Source models being trained right now, by file. A job whose source model another job (of this
+ * run or of another run sharing the models folder) is training waits for that file instead of
+ * training the same model again.
+ */
+const trainingSourceModels = new Map<string, Promise<void>>();
 
 export interface RunSummary {
   cells: number;
@@ -81,10 +98,11 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
   // here, before any cell, naming the embedding in the spec.
   for (const { job } of pendingJobs) await tablesFor(job, prepared);
   await writeProvenance(loaded, prepared, opts.out);
+  opts.onStart?.({ cells: total, pending: pendingCells });
   if (pendingCells === 0) return summary(store, total, total, 0, 0);
 
   const workers = Math.max(1, Math.min(opts.workers ?? availableParallelism(), pendingJobs.length));
-  const runner = createJobRunner(workers);
+  const runner = opts.runner ?? createJobRunner(workers);
   const progress = createProgress({ label: spec.name, total: pendingCells, silent: opts.quiet });
   let ran = 0;
   let failed = 0;
@@ -97,14 +115,35 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
       for (;;) {
         const next = queue.shift();
         if (!next || (firstError && opts.failFast)) return;
-        const payload = await buildPayload(loaded, prepared, next.job, next.pending, modelsDir);
         const sourceModelPath = sourceModelFile(loaded, next.job, modelsDir, prepared.classes);
-        await runner.run(payload, (e) => {
+        const needsSource =
+          next.job.source !== undefined && next.pending.some((c) => needsSourceModel(c.scenario as Scenario));
+        // Claim the source model synchronously (no await in between), or wait for its trainer.
+        let trained: (() => void) | undefined;
+        const inflight = needsSource ? trainingSourceModels.get(sourceModelPath) : undefined;
+        if (inflight) await inflight;
+        else if (needsSource && !existsSync(sourceModelPath)) {
+          trainingSourceModels.set(sourceModelPath, new Promise<void>((r) => (trained = r)));
+        }
+        const release = () => {
+          if (!trained) return;
+          trained();
+          trained = undefined;
+          trainingSourceModels.delete(sourceModelPath);
+        };
+        const payload = await buildPayload(loaded, prepared, next.job, next.pending, modelsDir).catch((e) => {
+          release();
+          throw e;
+        });
+        let saving: Promise<void> | null = null;
+        const running = runner.run(payload, (e) => {
           if (e.type === "source-model") {
-            saves.push(saveModel(sourceModelPath, e.model));
+            saving = saveModel(sourceModelPath, e.model).finally(release);
+            saves.push(saving);
             return;
           }
           store.append(e.result);
+          opts.onCell?.(e.result);
           ran++;
           const m = e.result.metrics;
           if (e.result.status === "error") {
@@ -114,11 +153,15 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
               firstError = new Error(`${describeCell(e.result.key)}: ${e.result.error}`);
           } else progress.tick(1, `${describeCell(e.result.key)} AUROC ${m ? m.auroc.toFixed(3) : "?"}`);
         });
+        // A job that failed before its source model was saved must not leave others waiting.
+        await running.finally(() => {
+          if (saving === null) release();
+        });
       }
     });
     await Promise.all(lanes);
   } finally {
-    await runner.close();
+    if (!opts.runner) await runner.close();
     await Promise.all(saves);
     progress.done();
   }

@@ -121,6 +121,17 @@ export const EvaluationSpec = z
   })
   .strict();
 
+export const ExcludeSpec = z
+  .object({
+    scenario: ScenarioName.optional(),
+    embedding: z.string().optional(),
+    model: z.enum(["cnn", "logistic"]).optional(),
+    source: z.string().optional(),
+    target: z.string().optional(),
+  })
+  .strict()
+  .refine((e) => Object.keys(e).length > 0, "an exclude entry must name at least one field");
+
 export const ExperimentSpec = z
   .object({
     version: z.literal(SPEC_VERSION),
@@ -154,6 +165,12 @@ export const ExperimentSpec = z
       .min(1)
       .default(["none"]),
     evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
+    /**
+     * Arms left out of the grid: each entry drops the cells matching every field it names (e.g.
+     * { scenario: finetune-all, embedding: onehot }). For arms too costly or meaningless in one
+     * setting; the report lists what a spec excluded.
+     */
+    exclude: z.array(ExcludeSpec).default([]),
     /** Token text templates (concepts/token-text). */
     tokenText: z.record(z.string(), z.unknown()).optional(),
   })
@@ -233,6 +250,23 @@ function validateReferences(spec: ExperimentSpec, file: string): void {
       throw new InputError(issue.message, { file, field: [field, ...issue.path].join(".") });
     }
   }
+  spec.exclude.forEach((e, i) => {
+    const known: [keyof typeof e, string[]][] = [
+      ["scenario", spec.scenarios],
+      ["embedding", Object.keys(spec.embeddings)],
+      ["model", spec.model.kinds],
+      ["source", sites],
+      ["target", sites],
+    ];
+    for (const [field, names] of known) {
+      const v = e[field];
+      if (v !== undefined && !names.includes(v))
+        throw new InputError(`"${v}" is not one of the spec's ${field}s (${names.join(", ")})`, {
+          file,
+          field: `exclude.${i}.${field}`,
+        });
+    }
+  });
   const seen = new Set<string>();
   spec.scenarios.forEach((s, i) => {
     if (seen.has(s)) throw new InputError(`scenario "${s}" listed twice`, { file, field: `scenarios.${i}` });

@@ -32,6 +32,14 @@ export class LogisticEngine implements Engine<LogisticCheckpoint> {
   private readonly seen: Uint8Array;
   private readonly distinct: Int32Array;
   private logits = new Float64Array(0);
+  /**
+   * Frozen embedding: the mean token vector of every training encounter (N x D), so a step costs
+   * batch x D x C instead of distinct tokens x D x C; with W kept transposed (C x D) for contiguous
+   * dot products. null when the embedding trains or the matrix would exceed MAX_MEAN_CELLS.
+   */
+  private readonly means: Float64Array | null;
+  private readonly Wt: Float64Array;
+  private readonly gWt: Float64Array;
 
   constructor(
     private readonly input: EngineInput,
@@ -63,6 +71,13 @@ export class LogisticEngine implements Engine<LogisticCheckpoint> {
     this.optGrads = gs;
     this.seen = new Uint8Array(this.rows);
     this.distinct = new Int32Array(this.rows);
+    const N = input.train.seqs.count;
+    this.means =
+      !input.trainEmbedding && N * this.D <= MAX_MEAN_CELLS
+        ? meanVectors(input.train.seqs, this.E, this.D)
+        : null;
+    this.Wt = new Float64Array(this.means ? this.D * this.C : 0);
+    this.gWt = new Float64Array(this.Wt.length);
   }
 
   private table(only: Int32Array | null, count: number): void {
@@ -102,6 +117,7 @@ export class LogisticEngine implements Engine<LogisticCheckpoint> {
   }
 
   step(idx: Uint32Array, start: number, nb: number): number {
+    if (this.means) return this.meanStep(this.means, idx, start, nb);
     const { seqs, labels } = this.input.train;
     const { D, C, E, G } = this;
     const nd = collectBatchTokens(seqs, idx, start, nb, this.seen, this.distinct);
@@ -141,6 +157,40 @@ export class LogisticEngine implements Engine<LogisticCheckpoint> {
     return loss;
   }
 
+  /** A step from the precomputed mean vectors: the same gradient as the token-table step. */
+  private meanStep(X: Float64Array, idx: Uint32Array, start: number, nb: number): number {
+    const { D, C, Wt, gWt } = this;
+    const W = this.params.denseW;
+    const bias = this.params.denseB;
+    for (let d = 0; d < D; d++) for (let c = 0; c < C; c++) Wt[c * D + d] = W[d * C + c];
+    if (this.logits.length < nb * C) this.logits = new Float64Array(nb * C);
+    const dl = this.logits;
+    for (let b = 0; b < nb; b++) {
+      const x = idx[start + b] * D;
+      for (let c = 0; c < C; c++) {
+        const w = c * D;
+        let z = 0;
+        for (let d = 0; d < D; d++) z += X[x + d] * Wt[w + d];
+        dl[b * C + c] = z + bias[c];
+      }
+    }
+    const loss = crossEntropyGrad(dl, nb, C, this.input.train.labels, idx, start, this.input.classWeights);
+    gWt.fill(0);
+    this.gB.fill(0);
+    for (let b = 0; b < nb; b++) {
+      const x = idx[start + b] * D;
+      for (let c = 0; c < C; c++) {
+        const g = dl[b * C + c];
+        this.gB[c] += g;
+        const w = c * D;
+        for (let d = 0; d < D; d++) gWt[w + d] += g * X[x + d];
+      }
+    }
+    for (let d = 0; d < D; d++) for (let c = 0; c < C; c++) this.gW[d * C + c] = gWt[c * D + d];
+    this.opt.step(this.optGrads);
+    return loss;
+  }
+
   probs(seqs: TokenSequences): Float64Array {
     this.table(null, 0);
     const N = seqs.count;
@@ -157,4 +207,24 @@ export class LogisticEngine implements Engine<LogisticCheckpoint> {
   export(cp: LogisticCheckpoint): { params: ModelParams; embedding: Float64Array | null } {
     return { params: cloneParams(cp.params), embedding: cp.embedding ? cp.embedding.slice() : null };
   }
+}
+
+/** Largest mean-vector matrix (encounters x D) kept for a frozen embedding: 16 M values, 128 MB. */
+export const MAX_MEAN_CELLS = 16_000_000;
+
+/** Mean token vector of every encounter (an encounter without tokens gets the zero vector). */
+function meanVectors(seqs: TokenSequences, E: Float64Array, D: number): Float64Array {
+  const X = new Float64Array(seqs.count * D);
+  for (let n = 0; n < seqs.count; n++) {
+    const s0 = seqs.offsets[n];
+    const len = seqs.offsets[n + 1] - s0;
+    if (len === 0) continue;
+    const o = n * D;
+    for (let t = 0; t < len; t++) {
+      const e = seqs.tokens[s0 + t] * D;
+      for (let d = 0; d < D; d++) X[o + d] += E[e + d];
+    }
+    for (let d = 0; d < D; d++) X[o + d] /= len;
+  }
+  return X;
 }

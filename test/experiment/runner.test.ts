@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { createJobRunner, type JobRunner } from "../../src/experiment/pool.js";
 import { runExperiment } from "../../src/experiment/runner.js";
 import { type LoadedSpec, parseSpec } from "../../src/experiment/spec.js";
 import { InputError } from "../../src/util/errors.js";
@@ -138,4 +139,45 @@ test("runner: specs sharing a models folder train a shared source arm once", asy
     ...quiet,
   });
   assert.equal(readdirSync(models).length, 2);
+});
+
+test("runner: jobs that share a source model (A -> B, A -> C) train it once, even on a shared pool", async () => {
+  const world = { sites: 3, encountersPerSite: 300, seed: 7, signal: 1.5 };
+  const raw = {
+    ...RAW,
+    sites: {
+      A: { adapter: "synthetic", site: 0, world },
+      B: { adapter: "synthetic", site: 1, world },
+      C: { adapter: "synthetic", site: 2, world },
+    },
+    embeddings: { hashing: { provider: "hashing" } },
+    scenarios: ["source-only"],
+    directions: [
+      { source: "A", target: "B" },
+      { source: "A", target: "C" },
+    ],
+    recalibration: ["none"],
+    training: { ...RAW.training, epochs: 2 },
+  };
+  const pool = createJobRunner(1);
+  let trained = 0;
+  const counting: JobRunner = {
+    run: (payload, onEvent) =>
+      pool.run(payload, (e) => {
+        if (e.type === "source-model") trained++;
+        onEvent(e);
+      }),
+    close: () => pool.close(),
+  };
+  const cells: string[] = [];
+  const r = await runExperiment(loaded(raw), {
+    out: mkdtempSync(join(tmpdir(), "cb-share-")),
+    workers: 2,
+    runner: counting,
+    onCell: (c) => cells.push(c.key.target),
+    ...quiet,
+  });
+  assert.equal(r.failed, 0);
+  assert.deepEqual(cells.sort(), ["B", "C"]);
+  assert.equal(trained, 1);
 });

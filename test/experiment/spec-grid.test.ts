@@ -85,3 +85,33 @@ test("spec: bad training settings are rejected with their spec path", () => {
     (e: unknown) => e instanceof InputError && (e.location.field ?? "").startsWith("finetuning"),
   );
 });
+
+test("grid: `exclude` drops exactly the matching cells and keeps every other cell's id", () => {
+  const all = expandGrid(parseSpec(base)).flatMap((j) => j.cells);
+  const spec = parseSpec({
+    ...base,
+    exclude: [
+      { scenario: "finetune-all", embedding: "onehot" },
+      { target: "A", scenario: "pooled" },
+    ],
+  });
+  const kept = expandGrid(spec).flatMap((j) => j.cells);
+  const dropped = all.filter(
+    (c) =>
+      (c.scenario === "finetune-all" && c.embedding === "onehot") ||
+      (c.target === "A" && c.scenario === "pooled"),
+  );
+  // finetune-all x onehot: 2 directions x 2 sizes x 2 seeds; pooled into A: 2 embeddings x 2 sizes x 2 seeds.
+  assert.equal(dropped.length, 8 + 8);
+  assert.equal(kept.length, all.length - dropped.length);
+  assert.deepEqual(
+    kept.map((c) => c.id),
+    all.filter((c) => !dropped.includes(c)).map((c) => c.id),
+  );
+  assert.throws(
+    () => parseSpec({ ...base, exclude: [{ embedding: "bert" }] }, "s.yaml"),
+    (e: unknown) =>
+      e instanceof InputError && /exclude\.0\.embedding/.test(e.message) && /bert/.test(e.message),
+  );
+  assert.throws(() => parseSpec({ ...base, exclude: [{}] }, "s.yaml"), InputError);
+});

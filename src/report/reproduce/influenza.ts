@@ -84,7 +84,7 @@ export function influenzaDoc(
     ...docPreamble(
       "Reproducing Gao et al. on influenza-dtl",
       'Data: the public influenza-dtl release of Ye & Gu ("Deep Transfer Learning for Infectious Disease Case Detection Using Electronic Medical Records", arXiv 2103.06710): one emergency-department target site (a 10,000-encounter training pool and a 10,000-encounter test set) and two 10,000-encounter source sites, one from the same setting as the target and one shifted. Embeddings: one-hot, the seed paper\'s BERT, BioBERT and OpenAI text-embedding-3-small concept vectors (its HDF5 files), and the offline `hashing` and `cooccurrence` embedders. Tasks: influenza vs rest (binary AUROC) and the 4-class task I/R/P/M (macro one-vs-rest AUROC).',
-      runs.values(),
+      [...runs.values()],
     ),
   );
   out.push(...scheduleLines(bin ?? four), "");
@@ -97,7 +97,7 @@ export function influenzaDoc(
     "",
   );
   out.push(
-    "Uncertainty: a cell is the mean AUROC over 3 seeds, the 95% CI (binary: DeLong; 4-class: bootstrap) averaged over seeds, and the sd across seeds. Two arms are called *clearly* different when (binary) the paired DeLong test on the same test set gives p < 0.05 in every seed with the same sign, or (4-class, no paired DeLong for macro AUROC) a paired t-test over the seeds gives p < 0.05; otherwise *not distinguishable*.",
+    `Uncertainty: a cell is the mean AUROC over 3 seeds, the 95% CI (binary: DeLong; 4-class: stratified bootstrap, ${(four ?? curve)?.settings.bootstrap.toLocaleString("en-US") ?? "—"} resamples) averaged over seeds, and the sd across seeds. Two arms are called *clearly* different when (binary) the paired DeLong test on the same test set gives p < 0.05 in every seed with the same sign, or (4-class, no paired DeLong for macro AUROC) a paired t-test over the seeds gives p < 0.05; otherwise *not distinguishable*.`,
     "",
   );
 
@@ -295,19 +295,26 @@ const CURVE_SCENARIOS = ["local", "source-only", "finetune-dense", "finetune-con
  */
 function curveLines(curve?: SpecRun, four?: SpecRun): string[] {
   if (!curve) return ["(no learning-curve results)"];
-  const points: { size: number; run: SpecRun; table: ReportTable }[] = curve.ctx.agg.tables
-    .filter((t) => t.key.task === FOUR && t.key.source === "source-same")
-    .sort((a, b) => compareSizes(a.key.targetSize, b.key.targetSize))
-    .map((table) => ({ size: sizeOf(table), run: curve, table }));
+  // The curve spec's sizes (its "all" table holds only source-only, which uses no target data),
+  // then the full pool from the main grid.
+  const curveTables = curve.ctx.agg.tables
+    .filter((t) => t.key.task === FOUR && t.key.source === "source-same" && t.key.targetSize !== FULL)
+    .sort((a, b) => compareSizes(a.key.targetSize, b.key.targetSize));
+  const points: { size: number; run: SpecRun; table: ReportTable }[] = curveTables.map((table) => ({
+    size: sizeOf(table),
+    run: curve,
+    table,
+  }));
   const full = four ? findTable(four.ctx, FOUR, "source-same", FULL) : undefined;
   if (four && full) points.push({ size: POOL, run: four, table: full });
+  const sourceOnly = findTable(curve.ctx, FOUR, "source-same", FULL) ?? full;
   const embeddings = [
     ...new Set(
-      points.flatMap((p) => p.table.arms.filter((a) => a.arm.model === "cnn").map((a) => a.arm.embedding)),
+      curveTables.flatMap((t) => t.arms.filter((a) => a.arm.model === "cnn").map((a) => a.arm.embedding)),
     ),
   ];
   const lines = [
-    `Learning curve (4-class, same-setting source): target-only training against the source model used as is and fine-tuned at the target, at each target training size (${points.map((p) => p.size.toLocaleString("en-US")).join(", ")}; the full pool from \`${INFLUENZA_SPECS.fourMain}\`). Δ = the better fine-tuned arm (by mean) − local, mean over seeds, with the paired test over seeds.`,
+    `Learning curve (4-class, same-setting source): target-only training against the source model used as is and fine-tuned at the target, at each target training size (${points.map((p) => p.size.toLocaleString("en-US")).join(", ")}; the full pool from \`${INFLUENZA_SPECS.fourMain}\`; the source model used as is is the same at every size). Δ = the better fine-tuned arm (by mean) − local, mean over seeds, with the paired test over seeds.`,
     "",
     "| Target size | Embedding | local | source-only | finetune-dense | finetune-conv | Δ fine-tuned − local |",
     "| --- | --- | --- | --- | --- | --- | --- |",
@@ -328,7 +335,10 @@ function curveLines(curve?: SpecRun, four?: SpecRun): string[] {
         if (c.direction === "lower") losses.get(e)!.push(p.size);
         delta = `${signed(c.diff)}${c.direction === "higher" ? " (clearly higher)" : c.direction === "lower" ? " (clearly lower)" : ""}`;
       }
-      const cells = CURVE_SCENARIOS.map((sc) => armText(findArmResult(p.table, sc, e)));
+      // The source model does not depend on the target size: one source-only number per embedding.
+      const cells = CURVE_SCENARIOS.map((sc) =>
+        armText(findArmResult(sc === "source-only" ? sourceOnly : p.table, sc, e)),
+      );
       lines.push(
         `| ${p.size.toLocaleString("en-US")} | ${e} | ${[...cells, delta].map(cellText).join(" | ")} |`,
       );
@@ -364,7 +374,7 @@ function scheduleLines(run?: SpecRun): string[] {
   const ftPaper =
     finetuning.epochs === 50 && finetuning.itersPerEpoch === 100 && finetuning.earlyStoppingPatience === null;
   return [
-    `Training (local, pooled and the source models): ${scheduleText(training)}${paper ? " — the paper's schedule" : " (the paper: SGD lr 0.001, momentum 0.9 Nesterov, weight decay 0.001, 50 × 100 iterations of 32)"}. Fine-tuning (\`finetune-dense\`, \`finetune-conv\` and \`finetune-all\` alike): ${scheduleText(finetuning)}${ftPaper ? "." : ". The paper fine-tunes for 50 × 100 iterations; a transferred model starts near an optimum, and the cap and the early stop keep `npm run reproduce` within its 20-minute budget on two CPU cores. All three fine-tuning arms share these settings, so claim 3 compares like with like."}`,
+    `Training (local, pooled and the source models): ${scheduleText(training)}${paper ? " — the paper's schedule" : " (the paper: SGD lr 0.001, momentum 0.9 Nesterov, weight decay 0.001, 50 × 100 iterations of 32)"}. Fine-tuning (\`finetune-dense\`, \`finetune-conv\` and \`finetune-all\` alike): ${scheduleText(finetuning)}${ftPaper ? "." : ". The paper fine-tunes for 50 × 100 iterations; a transferred model starts near an optimum, and the shorter schedule keeps `npm run reproduce` within its 20-minute budget on two CPU cores. All three fine-tuning arms share these settings, so claim 3 compares like with like."}`,
     "",
     "`finetune-all` trains the embedding matrix as well (768 dimensions for BERT and BioBERT, 1,536 for OpenAI). SGD is rotation-invariant, so it runs exactly in the span of the initial token vectors and conv filters (at most vocabulary + 100 dimensions; `src/model/engine-subspace.ts`, checked against plain D-space training in the tests).",
   ];

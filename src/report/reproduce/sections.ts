@@ -20,7 +20,15 @@ export interface SpecRun {
   trainIterations: string;
   finetuneIterations: string;
   /** The settings every arm of the spec trained with (defaults filled in). */
-  settings: { training: TrainSettings; finetuning: TrainSettings; baseline: TrainSettings };
+  settings: {
+    training: TrainSettings;
+    finetuning: TrainSettings;
+    baseline: TrainSettings;
+    /** Bootstrap resamples behind intervals without a closed form (multi-class macro AUROC). */
+    bootstrap: number;
+  };
+  /** The spec's `exclude` entries in words (arms left out of its grid), e.g. "finetune-all × onehot". */
+  excluded: string[];
   ctx: ReportContext;
 }
 
@@ -120,7 +128,7 @@ export function cellText(s: string): string {
 }
 
 /** The opening every generated results doc shares: title, do-not-edit note, data paragraph, spec table. */
-export function docPreamble(title: string, dataParagraph: string, runs: Iterable<SpecRun>): string[] {
+export function docPreamble(title: string, dataParagraph: string, runs: readonly SpecRun[]): string[] {
   const out: string[] = [`# ${title}`, ""];
   out.push(
     "> Written by `npm run reproduce` (scripts/reproduce.ts) from the results of the specs below; do not edit by hand — rerun instead.",
@@ -134,5 +142,9 @@ export function docPreamble(title: string, dataParagraph: string, runs: Iterable
     );
   }
   out.push("");
+  for (const r of runs) {
+    if (r.excluded.length > 0)
+      out.push(`Left out of \`${r.name}\` (its \`exclude\` list): ${r.excluded.join("; ")}.`, "");
+  }
   return out;
 }

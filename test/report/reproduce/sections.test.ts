@@ -33,7 +33,13 @@ describe("reproduction document sections", async () => {
     description: "tiny store",
     trainIterations: "1 × 1 iterations",
     finetuneIterations: "—",
-    settings: { training: PAPER_SETTINGS, finetuning: FINETUNE_SETTINGS, baseline: BASELINE_SETTINGS },
+    settings: {
+      training: PAPER_SETTINGS,
+      finetuning: FINETUNE_SETTINGS,
+      baseline: BASELINE_SETTINGS,
+      bootstrap: 2000,
+    },
+    excluded: [],
     ctx,
   };
 
