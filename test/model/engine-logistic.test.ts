@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { meanLogistic } from "../../src/model/architecture.js";
 import { LogisticEngine } from "../../src/model/engine-logistic.js";
-import type { OptimizerConfig } from "../../src/model/optimizer.js";
 import { initParams } from "../../src/model/params.js";
 import { Rng } from "../../src/util/rng.js";
-import { maxRelDiff, randomProblem } from "./fixtures.js";
+import { engineInput, maxRelDiff, meanVectorsOf, randomProblem, sgdConfig } from "./fixtures.js";
 
 /*
  * The mean-logistic engine against a from-scratch reference: softmax regression on each encounter's
@@ -13,16 +12,7 @@ import { maxRelDiff, randomProblem } from "./fixtures.js";
  * embedding) must follow it step by step; the token-table path (trained embedding) must take the
  * same first step for W and b (after that its embedding has moved).
  */
-const SGD: OptimizerConfig = {
-  kind: "sgd",
-  lr: 0.3,
-  momentum: 0,
-  nesterov: false,
-  weightDecay: 0,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-};
+const SGD = sgdConfig({ lr: 0.3, momentum: 0, nesterov: false, weightDecay: 0 });
 
 function reference(
   X: number[][],
@@ -60,27 +50,10 @@ test("mean-logistic engine (precomputed means) follows the reference softmax reg
   const arch = meanLogistic(D, C);
   const params = initParams(arch, new Rng(1));
   const engine = new LogisticEngine(
-    {
-      params,
-      embedding: prob.embedding,
-      rows: prob.rows,
-      train: { seqs: prob.seqs, labels: prob.labels },
-      classWeights: null,
-      trainEmbedding: false,
-      trainConv: false,
-      trainDense: true,
-      dropoutRng: new Rng(1),
-    },
+    engineInput(prob, params, { trainEmbedding: false, trainConv: false }),
     SGD,
   );
-  const { offsets, tokens } = prob.seqs;
-  const X = Array.from({ length: prob.seqs.count }, (_, n) => {
-    const v = new Array(D).fill(0);
-    const len = offsets[n + 1] - offsets[n];
-    for (let t = offsets[n]; t < offsets[n + 1]; t++)
-      for (let d = 0; d < D; d++) v[d] += prob.embedding[tokens[t] * D + d] / len;
-    return v;
-  });
+  const X = meanVectorsOf(prob);
   const W = params.denseW.slice();
   const b = params.denseB.slice();
   const order = new Rng(2);
@@ -109,27 +82,10 @@ test("the token-table path (trained embedding) takes the reference's first step"
   const prob = randomProblem(8, 7, D, 20, C, 5);
   const params = initParams(meanLogistic(D, C), new Rng(3));
   const engine = new LogisticEngine(
-    {
-      params,
-      embedding: prob.embedding,
-      rows: prob.rows,
-      train: { seqs: prob.seqs, labels: prob.labels },
-      classWeights: null,
-      trainEmbedding: true,
-      trainConv: false,
-      trainDense: true,
-      dropoutRng: new Rng(1),
-    },
+    engineInput(prob, params, { trainEmbedding: true, trainConv: false }),
     SGD,
   );
-  const { offsets, tokens } = prob.seqs;
-  const X = Array.from({ length: prob.seqs.count }, (_, n) => {
-    const v = new Array(D).fill(0);
-    const len = offsets[n + 1] - offsets[n];
-    for (let t = offsets[n]; t < offsets[n + 1]; t++)
-      for (let d = 0; d < D; d++) v[d] += prob.embedding[tokens[t] * D + d] / len;
-    return v;
-  });
+  const X = meanVectorsOf(prob);
   const W = params.denseW.slice();
   const b = params.denseB.slice();
   const batch = Uint32Array.from([1, 4, 5, 9, 12, 17]);

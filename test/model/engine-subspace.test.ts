@@ -1,54 +1,27 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { EngineInput } from "../../src/model/engine.js";
 import { DirectCnnEngine } from "../../src/model/engine-direct.js";
 import { SubspaceCnnEngine } from "../../src/model/engine-subspace.js";
 import type { OptimizerConfig } from "../../src/model/optimizer.js";
 import { initParams } from "../../src/model/params.js";
 import type { ModelArchitecture } from "../../src/model/types.js";
 import { Rng } from "../../src/util/rng.js";
-import { maxRelDiff, randomProblem } from "./fixtures.js";
+import { engineInput, maxRelDiff, randomProblem, sgdConfig, stepTogether } from "./fixtures.js";
 
 /*
  * Training a trainable embedding with SGD in the span of the initial token vectors and filters
  * must follow the D-space trajectory: same batches and dropout masks, 200 steps, then compare the
  * losses, probabilities and the exported (D-space) weights and embedding.
  */
-const SGD: OptimizerConfig = {
-  kind: "sgd",
-  lr: 0.05,
-  momentum: 0.9,
-  nesterov: true,
-  weightDecay: 0.01,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-};
+const SGD = sgdConfig();
 
 function compare(arch: ModelArchitecture, cfg: OptimizerConfig, rows: number, expectR: number) {
   const prob = randomProblem(31, rows, arch.embeddingDim, 50, arch.numClasses, 10);
   const params = initParams(arch, new Rng(2));
-  const mk = (): EngineInput => ({
-    params,
-    embedding: prob.embedding,
-    rows,
-    train: { seqs: prob.seqs, labels: prob.labels },
-    classWeights: null,
-    trainEmbedding: true,
-    trainConv: true,
-    trainDense: true,
-    dropoutRng: new Rng(9),
-  });
-  const direct = new DirectCnnEngine(mk(), cfg);
-  const sub = new SubspaceCnnEngine(mk(), cfg);
+  const direct = new DirectCnnEngine(engineInput(prob, params), cfg);
+  const sub = new SubspaceCnnEngine(engineInput(prob, params), cfg);
   assert.equal(sub.r, expectR);
-  const order = new Rng(4);
-  for (let s = 0; s < 200; s++) {
-    const batch = order.permutation(prob.seqs.count).subarray(0, 8);
-    const l1 = direct.step(batch, 0, 8);
-    const l2 = sub.step(batch, 0, 8);
-    assert.ok(Math.abs(l1 - l2) <= 1e-9 * Math.max(1, Math.abs(l1)), `loss at step ${s}: ${l1} vs ${l2}`);
-  }
+  stepTogether(direct, sub, prob.seqs.count, 200, 8);
   assert.ok(maxRelDiff(direct.probs(prob.seqs), sub.probs(prob.seqs)) < 1e-9);
   const a = direct.export(direct.capture());
   const b = sub.export(sub.capture());
@@ -99,21 +72,7 @@ test("the subspace engine refuses Adam (per-coordinate scaling is not rotation-i
   };
   const prob = randomProblem(1, 5, 20, 10, 2);
   assert.throws(
-    () =>
-      new SubspaceCnnEngine(
-        {
-          params: initParams(arch, new Rng(1)),
-          embedding: prob.embedding,
-          rows: 5,
-          train: { seqs: prob.seqs, labels: prob.labels },
-          classWeights: null,
-          trainEmbedding: true,
-          trainConv: true,
-          trainDense: true,
-          dropoutRng: new Rng(1),
-        },
-        { ...SGD, kind: "adam" },
-      ),
+    () => new SubspaceCnnEngine(engineInput(prob, initParams(arch, new Rng(1))), { ...SGD, kind: "adam" }),
     /SGD/,
   );
 });

@@ -7,7 +7,7 @@ import type { OptimizerConfig } from "../../src/model/optimizer.js";
 import { initParams } from "../../src/model/params.js";
 import type { ModelArchitecture } from "../../src/model/types.js";
 import { Rng } from "../../src/util/rng.js";
-import { maxRelDiff, randomProblem } from "./fixtures.js";
+import { engineInput, maxRelDiff, randomProblem, sgdConfig } from "./fixtures.js";
 
 /*
  * The token-space engine must follow the same trajectory as plain D-space SGD: run both for 200
@@ -62,16 +62,7 @@ function compare(
   assert.ok(maxRelDiff(w1.denseW, w2.denseW) < 1e-9);
 }
 
-const SGD: OptimizerConfig = {
-  kind: "sgd",
-  lr: 0.05,
-  momentum: 0.9,
-  nesterov: true,
-  weightDecay: 0.01,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-};
+const SGD = sgdConfig();
 
 const cnn = (kernels: number[], C: number): ModelArchitecture => ({
   kind: "concept-cnn",
@@ -117,17 +108,13 @@ test("frozen conv: the factorized engine pools once and follows the direct engin
   const arch = cnn([1], 3);
   const prob = randomProblem(5, 14, arch.embeddingDim, 40, 3, 9);
   const params = initParams(arch, new Rng(3));
-  const mk = (): EngineInput => ({
-    params,
-    embedding: prob.embedding,
-    rows: prob.rows,
-    train: { seqs: prob.seqs, labels: prob.labels },
-    classWeights: Float64Array.from([1, 2, 0.5]),
-    trainEmbedding: false,
-    trainConv: false,
-    trainDense: true,
-    dropoutRng: new Rng(6),
-  });
+  const mk = () =>
+    engineInput(prob, params, {
+      classWeights: Float64Array.from([1, 2, 0.5]),
+      trainEmbedding: false,
+      trainConv: false,
+      dropoutRng: new Rng(6),
+    });
   const direct = new DirectCnnEngine(mk(), SGD);
   const fact = new FactorizedCnnEngine(mk(), SGD);
   const order = new Rng(2);

@@ -1,17 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { adamStep, Optimizer, type OptimizerConfig, sgdStep } from "../../src/model/optimizer.js";
+import { sgdConfig } from "./fixtures.js";
 
-const CFG: OptimizerConfig = {
-  kind: "sgd",
-  lr: 0.1,
-  momentum: 0.9,
-  nesterov: true,
-  weightDecay: 0.01,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-};
+const CFG = sgdConfig({ lr: 0.1 });
 const GRADS = [
   [0.5, 0.25],
   [0.1, -0.3],

@@ -196,62 +196,40 @@ function judgeClaims(bin?: SpecRun, four?: SpecRun): ClaimResult[] {
   // Claim 2: generic embeddings need fine-tuning (fine-tuned clearly better than source-only).
   const c2: { verdict: Verdict; detail: string }[] = [];
   const c2contrast: string[] = [];
-  for (const [run, task] of [
-    [bin, BINARY],
-    [four, FOUR],
-  ] as const) {
-    if (!run) continue;
-    for (const s of SOURCES) {
-      const t = findTable(run.ctx, task, s, FULL);
-      if (!t) continue;
-      const arm = (sc: string, e: string) => findArm(run.ctx.agg, t, sc, e);
-      for (const e of GENERIC) {
-        const ft = [arm("finetune-dense", e), arm("finetune-conv", e)].filter(
-          (x): x is ArmData => x !== undefined,
-        );
-        c2.push(judgeNeedsFinetuning(`${task}, ${SOURCE_LABEL[s]}, ${e}`, arm("source-only", e), ft));
-      }
-      const bSo = arm("source-only", BIOMEDICAL);
-      const bFt = [arm("finetune-dense", BIOMEDICAL), arm("finetune-conv", BIOMEDICAL)].filter(
-        (x): x is ArmData => x !== undefined,
+  forEachSetting(bin, four, (task, s, arm) => {
+    const finetuned = (e: string) =>
+      [arm("finetune-dense", e), arm("finetune-conv", e)].filter((x): x is ArmData => x !== undefined);
+    for (const e of GENERIC)
+      c2.push(judgeNeedsFinetuning(`${task}, ${SOURCE_LABEL[s]}, ${e}`, arm("source-only", e), finetuned(e)));
+    const bSo = arm("source-only", BIOMEDICAL);
+    const bFt = finetuned(BIOMEDICAL);
+    if (bSo && bFt.length > 0)
+      c2contrast.push(
+        judgeNeedsFinetuning(`${task}, ${SOURCE_LABEL[s]}, ${BIOMEDICAL} (contrast)`, bSo, bFt).detail,
       );
-      if (bSo && bFt.length > 0)
-        c2contrast.push(
-          judgeNeedsFinetuning(`${task}, ${SOURCE_LABEL[s]}, ${BIOMEDICAL} (contrast)`, bSo, bFt).detail,
-        );
-    }
-  }
+  });
   // Claim 3: finetune-all hurts the biomedical embedding (vs finetune-conv, same fine-tuning settings).
   const c3: { verdict: Verdict; detail: string }[] = [];
   const c3contrast: string[] = [];
-  for (const [run, task] of [
-    [bin, BINARY],
-    [four, FOUR],
-  ] as const) {
-    if (!run) continue;
-    for (const s of SOURCES) {
-      const t = findTable(run.ctx, task, s, FULL);
-      if (!t) continue;
-      const arm = (sc: string, e: string) => findArm(run.ctx.agg, t, sc, e);
-      const all = arm("finetune-all", BIOMEDICAL);
-      if (!all) continue;
-      c3.push(
+  forEachSetting(bin, four, (task, s, arm) => {
+    const all = arm("finetune-all", BIOMEDICAL);
+    if (!all) return;
+    c3.push(
+      judgeExcessiveTuning(
+        `${task}, ${SOURCE_LABEL[s]}, ${BIOMEDICAL}`,
+        all,
+        arm("finetune-conv", BIOMEDICAL),
+      ),
+    );
+    for (const e of ["bert", "openai-small", "onehot"])
+      c3contrast.push(
         judgeExcessiveTuning(
-          `${task}, ${SOURCE_LABEL[s]}, ${BIOMEDICAL}`,
-          all,
-          arm("finetune-conv", BIOMEDICAL),
-        ),
+          `${task}, ${SOURCE_LABEL[s]}, ${e} (contrast)`,
+          arm("finetune-all", e),
+          arm("finetune-conv", e),
+        ).detail,
       );
-      for (const e of ["bert", "openai-small", "onehot"])
-        c3contrast.push(
-          judgeExcessiveTuning(
-            `${task}, ${SOURCE_LABEL[s]}, ${e} (contrast)`,
-            arm("finetune-all", e),
-            arm("finetune-conv", e),
-          ).detail,
-        );
-    }
-  }
+  });
   return [
     {
       title: "1. Domain-specific embeddings (BioBERT) are best for local training and direct transfer",
@@ -272,6 +250,28 @@ function judgeClaims(bin?: SpecRun, four?: SpecRun): ClaimResult[] {
       details: c3.length > 0 ? [...c3.map((x) => x.detail), ...c3contrast] : ["no finetune-all results"],
     },
   ];
+}
+
+/** Every (task, source) table of the main grids at the full target size, with an arm lookup in it. */
+function forEachSetting(
+  bin: SpecRun | undefined,
+  four: SpecRun | undefined,
+  fn: (
+    task: string,
+    source: string,
+    arm: (scenario: string, embedding: string) => ArmData | undefined,
+  ) => void,
+): void {
+  for (const [run, task] of [
+    [bin, BINARY],
+    [four, FOUR],
+  ] as const) {
+    if (!run) continue;
+    for (const s of SOURCES) {
+      const t = findTable(run.ctx, task, s, FULL);
+      if (t) fn(task, s, (sc, e) => findArm(run.ctx.agg, t, sc, e));
+    }
+  }
 }
 
 function embeddingArms(
