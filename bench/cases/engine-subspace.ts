@@ -5,7 +5,7 @@ import { withPaddingRow } from "../../src/embed/matrix.js";
 import { createTableProvider } from "../../src/embed/providers/table.js";
 import { providerId } from "../../src/embed/types.js";
 import { paperCnn } from "../../src/model/architecture.js";
-import { predictProba } from "../../src/model/predict.js";
+import { predictProba, tunedEmbedding } from "../../src/model/predict.js";
 import { trainModel } from "../../src/model/train.js";
 import { trainSettings } from "../../src/model/train-settings.js";
 import { sharedData } from "../../src/util/paths.js";
@@ -60,15 +60,15 @@ export async function run(): Promise<Record<string, number | string>> {
       });
     const direct = runWith("direct");
     const sub = runWith("subspace");
-    const pd = predictProba(direct.snapshot, embedding, validation.seqs);
-    const ps = predictProba(sub.snapshot, embedding, validation.seqs);
+    // Each model is scored with the embedding rows it tuned.
+    const pd = predictProba(direct.snapshot, tunedEmbedding(direct.snapshot)!, validation.seqs);
+    const ps = predictProba(sub.snapshot, tunedEmbedding(sub.snapshot)!, validation.seqs);
     let diff = 0;
     for (let i = 0; i < pd.length; i++) diff = Math.max(diff, Math.abs(pd[i] - ps[i]));
     out[`${name}_dim`] = D;
     out[`${name}_direct_seconds`] = round(direct.seconds);
     out[`${name}_subspace_seconds`] = round(sub.seconds);
     out[`${name}_speedup`] = round(direct.seconds / sub.seconds);
-    // The tuned embeddings live in the model files: predictions use them, not the initial table.
     out[`${name}_max_probability_difference`] = diff;
     console.error(
       `${name}: direct ${direct.seconds.toFixed(2)} s, subspace ${sub.seconds.toFixed(2)} s, max |dp| ${diff.toExponential(2)}`,

@@ -1,4 +1,4 @@
-import { predictProba } from "../model/predict.js";
+import { predictProba, tunedEmbedding } from "../model/predict.js";
 import { type TrainResult, trainModel } from "../model/train.js";
 import type { TrainSettings } from "../model/train-settings.js";
 import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "../model/types.js";
@@ -84,10 +84,15 @@ export function trainSourceModel(
 export function runScenario(input: ScenarioInput): ScenarioOutput {
   const { target } = input;
   const testCount = input.targetTest.labels.length;
-  const predictTarget = (model: ModelSnapshot): { test: Float64Array; validation: Float64Array } => ({
-    test: predictProba(model, target.embedding, input.targetTest.seqs),
-    validation: predictProba(model, target.embedding, target.validation.seqs),
-  });
+  // A model whose embedding was tuned at the target (finetune-all) carries the target's tuned rows
+  // and is scored with them; every other model with the target's own table.
+  const predictTarget = (model: ModelSnapshot): { test: Float64Array; validation: Float64Array } => {
+    const table = tunedEmbedding(model) ?? target.embedding;
+    return {
+      test: predictProba(model, table, input.targetTest.seqs),
+      validation: predictProba(model, table, target.validation.seqs),
+    };
+  };
 
   switch (input.scenario) {
     case "local": {
@@ -168,7 +173,6 @@ export function runScenario(input: ScenarioInput): ScenarioOutput {
         settings: { ...input.finetuning, freeze },
         vocabulary: target.vocabulary,
       });
-      // A tuned embedding table belongs to the target's vocabulary: score with the tuned rows.
       const p = predictTarget(r.snapshot);
       return output(r, p, target.train.labels.length, target.validation.labels.length, testCount);
     }

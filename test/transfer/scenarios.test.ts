@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { TokenSequences } from "../../src/concepts/vocabulary.js";
+import { paperCnn } from "../../src/model/architecture.js";
+import { binaryAuroc } from "../../src/model/auroc.js";
+import { TrainSettings } from "../../src/model/train-settings.js";
+import type { PreparedSite } from "../../src/transfer/prepared.js";
+import { runScenario, trainSourceModel } from "../../src/transfer/scenarios.js";
+import { Rng } from "../../src/util/rng.js";
+
+/** A site whose label is "token 1 present", over `vocab` tokens with random D-dim vectors. */
+function site(name: string, r: Rng, vocab: number, D: number): PreparedSite {
+  const data = new Float32Array((vocab + 1) * D);
+  for (let q = D; q < data.length; q++) data[q] = r.normal();
+  const draw = (n: number) => {
+    const offsets = new Uint32Array(n + 1);
+    const toks: number[] = [];
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const len = 1 + r.int(4);
+      for (let t = 0; t < len; t++) toks.push(1 + r.int(vocab));
+      offsets[i + 1] = toks.length;
+      labels[i] = toks.slice(offsets[i]).includes(1) ? 1 : 0;
+    }
+    const seqs: TokenSequences = { count: n, offsets, tokens: Uint32Array.from(toks) };
+    return { seqs, labels };
+  };
+  return {
+    name,
+    embedding: { rows: vocab + 1, dim: D, data },
+    vocabulary: Array.from({ length: vocab }, (_, i) => ({ key: `t${i}`, text: `t${i}` })),
+    train: draw(80),
+    validation: draw(40),
+  };
+}
+
+test("finetune-all scores the target with the embedding rows it tuned (validation AUROC = the one it kept)", () => {
+  const r = new Rng(5);
+  const D = 8;
+  const source = site("S", r, 6, D);
+  const target = site("T", r, 6, D);
+  const arch = paperCnn(D, 2);
+  const ref = { providerId: "test", dimension: D, trainable: false };
+  const training = TrainSettings.parse({ epochs: 3, itersPerEpoch: 20, batchSize: 8, lr: 0.05, seed: 2 });
+  const sourceModel = trainSourceModel({
+    architecture: arch,
+    embeddingRef: ref,
+    classes: ["0", "1"],
+    training,
+    source,
+  }).snapshot;
+  const out = runScenario({
+    scenario: "finetune-all",
+    architecture: arch,
+    embeddingRef: ref,
+    classes: ["0", "1"],
+    target,
+    targetTest: target.validation,
+    source,
+    sourceModel,
+    training,
+    finetuning: TrainSettings.parse({ ...training, lr: 0.2 }),
+  });
+  assert.ok(out.model.weights.embedding, "the tuned rows travel with the model");
+  const positive = (p: Float64Array) => Float64Array.from({ length: p.length / 2 }, (_, i) => p[2 * i + 1]);
+  const auc = binaryAuroc(target.validation.labels, positive(out.validationProbs));
+  // The engine picked its epoch by this AUROC, computed with the tuned rows (float32-stored weights
+  // can only move it by a tie).
+  assert.ok(out.bestValidationAuroc !== null);
+  assert.ok(Math.abs(auc - out.bestValidationAuroc) < 1e-6, `${auc} vs ${out.bestValidationAuroc}`);
+  assert.deepEqual(out.testProbs, out.validationProbs);
+});
