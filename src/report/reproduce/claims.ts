@@ -151,12 +151,10 @@ export function judgeNeedsFinetuning(
   const best = [...finetuned].sort((a, b) => armMean(b) - armMean(a))[0];
   const c = compareArms(best, sourceOnly);
   const verdict: Verdict = c.direction === "higher" ? "holds" : "does not hold";
-  const how =
-    c.direction === "higher"
-      ? "fine-tuning clearly helps"
-      : c.direction === "lower"
-        ? "fine-tuning clearly hurts"
-        : "not distinguishable";
+  const how = phrase(c.direction, {
+    higher: "fine-tuning clearly helps",
+    lower: "fine-tuning clearly hurts",
+  });
   return {
     verdict,
     detail: `${setting}: ${verdict} — ${sourceOnly.label} ${meanText(sourceOnly)} vs ${best.label} ${meanText(best)} (Δ ${signed(c.diff)}, ${c.test}): ${how}.`,
@@ -176,12 +174,7 @@ export function judgeExcessiveTuning(
     return { verdict: "cannot be tested", detail: `${setting}: no finetune-all or lighter arm` };
   const c = compareArms(all, lighter);
   const verdict: Verdict = c.direction === "lower" ? "holds" : "does not hold";
-  const how =
-    c.direction === "lower"
-      ? "tuning everything hurts"
-      : c.direction === "higher"
-        ? "tuning everything helps"
-        : "not distinguishable";
+  const how = phrase(c.direction, { higher: "tuning everything helps", lower: "tuning everything hurts" });
   return {
     verdict,
     detail: `${setting}: ${verdict} — ${all.label} ${meanText(all)} vs ${lighter.label} ${meanText(lighter)} (Δ ${signed(c.diff)}, ${c.test}): ${how}.`,
@@ -215,6 +208,17 @@ export function findArm(
       x.arm.recalibration === "none",
   );
   return a ? armData(agg, table, a) : undefined;
+}
+
+/** The words for a comparison's direction; a tie is "not distinguishable" unless said otherwise. */
+export function phrase(
+  d: Direction,
+  words: { higher: string; lower: string; tie?: string } = {
+    higher: "clearly higher",
+    lower: "clearly lower",
+  },
+): string {
+  return d === "higher" ? words.higher : d === "lower" ? words.lower : (words.tie ?? "not distinguishable");
 }
 
 export function signed(x: number): string {

@@ -1,4 +1,12 @@
-import { type ArmData, compareArms, findArm, judgeNeedsFinetuning, meanText, signed } from "./claims.js";
+import {
+  type ArmData,
+  compareArms,
+  findArm,
+  judgeNeedsFinetuning,
+  meanText,
+  phrase,
+  signed,
+} from "./claims.js";
 import {
   armText,
   bestArm,
@@ -112,16 +120,14 @@ function claimLines(main?: SpecRun): string[] {
     "**Verdict: cannot be tested with this data.** No biomedical (or any) language-model embedding of these drug, diagnosis and treatment strings is available offline, so BioBERT cannot be compared with generic embeddings here. What the data does show: how text-based offline embeddings compare with one-hot when the vocabularies differ.",
     "",
   );
-  for (const [s, t] of DIRECTIONS) {
-    const tab = main ? findTable(main.ctx, TASK, s, "all") : undefined;
-    if (!tab || !main) continue;
+  for (const { s, t, arm } of directionTables(main)) {
     for (const sc of ["local", "source-only"]) {
-      const one = findArm(main.ctx.agg, tab, sc, "onehot");
+      const one = arm(sc, "onehot");
       for (const e of TEXT_EMBEDDERS) {
-        const x = findArm(main.ctx.agg, tab, sc, e);
+        const x = arm(sc, e);
         if (one && x)
           lines.push(
-            `- ${s} → ${t}, ${sc}: ${e} ${meanText(x)} vs onehot ${meanText(one)} (Δ ${signed(compareArms(x, one).diff)}, ${compareArms(x, one).test}; ${dirWord(compareArms(x, one).direction)}).`,
+            `- ${s} → ${t}, ${sc}: ${e} ${meanText(x)} vs onehot ${meanText(one)} (Δ ${signed(compareArms(x, one).diff)}, ${compareArms(x, one).test}; ${phrase(compareArms(x, one).direction)}).`,
           );
       }
     }
@@ -133,14 +139,12 @@ function claimLines(main?: SpecRun): string[] {
     "**Verdict: cannot be tested with this data** (no generic language-model embeddings offline). The analogous question for the offline embedders — does fine-tuning at the target improve on the transferred model used as is?",
     "",
   );
-  for (const [s, t] of DIRECTIONS) {
-    const tab = main ? findTable(main.ctx, TASK, s, "all") : undefined;
-    if (!tab || !main) continue;
+  for (const { s, t, arm } of directionTables(main)) {
     for (const e of ["onehot", ...TEXT_EMBEDDERS]) {
-      const arm = (sc: string) => findArm(main.ctx.agg, tab, sc, e);
-      const ft = [arm("finetune-dense"), arm("finetune-conv")].filter((x): x is ArmData => x !== undefined);
+      const of = (sc: string) => arm(sc, e);
+      const ft = [of("finetune-dense"), of("finetune-conv")].filter((x): x is ArmData => x !== undefined);
       lines.push(
-        `- ${judgeNeedsFinetuning(`${s} → ${t}, ${e}`, arm("source-only"), ft).detail.replace(/: (holds|does not hold) — /, ": ")}`,
+        `- ${judgeNeedsFinetuning(`${s} → ${t}, ${e}`, of("source-only"), ft).detail.replace(/: (holds|does not hold) — /, ": ")}`,
       );
     }
   }
@@ -151,40 +155,47 @@ function claimLines(main?: SpecRun): string[] {
     "**Verdict: cannot be tested with this data**: there is no biomedical embedding offline. The analogous comparison for the offline embedders — `finetune-all` (embeddings tuned too) against `finetune-conv` under the same fine-tuning settings:",
     "",
   );
-  for (const [s, t] of DIRECTIONS) {
-    const tab = main ? findTable(main.ctx, TASK, s, "all") : undefined;
-    if (!tab || !main) continue;
+  for (const { s, t, arm } of directionTables(main)) {
     for (const e of ["onehot", ...TEXT_EMBEDDERS]) {
-      const all = findArm(main.ctx.agg, tab, "finetune-all", e);
-      const conv = findArm(main.ctx.agg, tab, "finetune-conv", e);
+      const all = arm("finetune-all", e);
+      const conv = arm("finetune-conv", e);
       if (!all || !conv) continue;
       const c = compareArms(all, conv);
       lines.push(
-        `- ${s} → ${t}, ${e}: finetune-all ${meanText(all)} vs finetune-conv ${meanText(conv)} (Δ ${signed(c.diff)}, ${c.test}; ${dirWord(c.direction)}).`,
+        `- ${s} → ${t}, ${e}: finetune-all ${meanText(all)} vs finetune-conv ${meanText(conv)} (Δ ${signed(c.diff)}, ${c.test}; ${phrase(c.direction)}).`,
       );
     }
   }
   lines.push("", "### The CNN and the logistic baseline", "");
   let logistic = 0;
-  for (const [s, t] of DIRECTIONS) {
-    const tab = main ? findTable(main.ctx, TASK, s, "all") : undefined;
-    if (!tab || !main) continue;
+  for (const { s, t, tab, arm } of directionTables(main)) {
     for (const sc of ["local", "source-only", "pooled"]) {
       const cnn = bestArm(tab, [sc]);
       const log = bestArm(tab, [sc], "logistic");
       if (!cnn || !log) continue;
-      const a = findArm(main.ctx.agg, tab, sc, cnn.arm.embedding);
-      const b = findArm(main.ctx.agg, tab, sc, log.arm.embedding, "logistic");
+      const a = arm(sc, cnn.arm.embedding);
+      const b = arm(sc, log.arm.embedding, "logistic");
       if (!a || !b) continue;
       logistic++;
       const c = compareArms(a, b);
       lines.push(
-        `- ${s} → ${t}, ${sc}: best CNN (${cnn.arm.embedding}) ${meanText(a)} vs best logistic regression (${log.arm.embedding}) ${meanText(b)} (Δ CNN − logistic ${signed(c.diff)}, ${c.test}; ${dirWord(c.direction)}).`,
+        `- ${s} → ${t}, ${sc}: best CNN (${cnn.arm.embedding}) ${meanText(a)} vs best logistic regression (${log.arm.embedding}) ${meanText(b)} (Δ CNN − logistic ${signed(c.diff)}, ${c.test}; ${phrase(c.direction)}).`,
       );
     }
   }
   if (logistic === 0) lines.push("No logistic-baseline arms in this run.");
   return lines;
+}
+
+/** Each direction's table at the full target size, with an arm lookup in it (directions without one left out). */
+function directionTables(main?: SpecRun) {
+  return DIRECTIONS.flatMap(([s, t]) => {
+    const tab = main ? findTable(main.ctx, TASK, s, "all") : undefined;
+    if (!main || !tab) return [];
+    const arm = (scenario: string, embedding: string, model: "cnn" | "logistic" = "cnn") =>
+      findArm(main.ctx.agg, tab, scenario, embedding, model);
+    return [{ s, t, tab, arm }];
+  });
 }
 
 /** What the arms trained with, from the spec's settings. */
@@ -194,10 +205,6 @@ function scheduleLines(main?: SpecRun): string[] {
   return [
     `Training: the concept CNN with ${scheduleText(training)}; fine-tuning with ${scheduleText(finetuning)}; the logistic baseline with ${scheduleText(baseline)}. A region has about 350 training stays, so an epoch of ${training.itersPerEpoch} iterations of ${training.batchSize} is about one pass over them; the paper's 100 iterations per epoch were 40% of its 8,000 training encounters, and here they would be nine passes per epoch. Deaths are about 9% of stays, hence the balanced class weights.`,
   ];
-}
-
-function dirWord(d: "higher" | "lower" | "tie"): string {
-  return d === "higher" ? "clearly higher" : d === "lower" ? "clearly lower" : "not distinguishable";
 }
 
 function summaryParagraph(main?: SpecRun): string {

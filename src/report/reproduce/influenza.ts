@@ -11,6 +11,7 @@ import {
   judgeExcessiveTuning,
   judgeNeedsFinetuning,
   meanText,
+  phrase,
   signed,
   type Verdict,
 } from "./claims.js";
@@ -333,7 +334,7 @@ function curveLines(curve?: SpecRun, four?: SpecRun): string[] {
         const c = compareArms(ft, l);
         if (c.direction === "higher") wins.get(e)!.push(p.size);
         if (c.direction === "lower") losses.get(e)!.push(p.size);
-        delta = `${signed(c.diff)}${c.direction === "higher" ? " (clearly higher)" : c.direction === "lower" ? " (clearly lower)" : ""}`;
+        delta = `${signed(c.diff)}${c.direction === "tie" ? "" : ` (${phrase(c.direction)})`}`;
       }
       // The source model does not depend on the target size: one source-only number per embedding.
       const cells = CURVE_SCENARIOS.map((sc) =>
@@ -409,12 +410,11 @@ function logisticLines(bin?: SpecRun, binLog?: SpecRun, four?: SpecRun, fourLog?
     if (!tm || !tl || !bestCnn || !logOne) continue;
     const cnn = armData(main.ctx.agg, tm, bestCnn);
     const c = compareArms(cnn, logOne);
-    const verdict =
-      c.direction === "higher"
-        ? "the CNN is clearly better"
-        : c.direction === "lower"
-          ? "the plain logistic regression is clearly better than the CNN"
-          : "they are not distinguishable";
+    const verdict = phrase(c.direction, {
+      higher: "the CNN is clearly better",
+      lower: "the plain logistic regression is clearly better than the CNN",
+      tie: "they are not distinguishable",
+    });
     lines.push(
       `- ${task}, target-only: best CNN (${bestCnn.arm.embedding}) ${meanText(cnn)} vs logistic regression on one-hot tokens ${meanText(logOne)}${logBio ? ` (on BioBERT: ${meanText(logBio)})` : ""}; Δ CNN − logistic ${signed(c.diff)} (${c.test}): ${verdict}.`,
     );
