@@ -7,6 +7,7 @@
  * figures, plus the README's Results paragraph. The documents are pure functions of the results:
  * no timestamps, no git commit, cells in grid order, so a rerun writes the same bytes.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
@@ -15,19 +16,19 @@ import { countCells, expandGrid } from "../src/experiment/grid.js";
 import { createJobRunner, type JobRunner } from "../src/experiment/pool.js";
 import { describeCell, runExperiment } from "../src/experiment/runner.js";
 import { type LoadedSpec, loadSpec } from "../src/experiment/spec.js";
-import { BASELINE_SETTINGS, FINETUNE_SETTINGS, TrainSettings } from "../src/model/train-settings.js";
 import { buildReport } from "../src/report/build.js";
 import { svgToPng } from "../src/report/charts.js";
 import { buildContext } from "../src/report/context.js";
 import { loadResultsStore } from "../src/report/load.js";
-import { EICU_SPECS, eicuDoc } from "../src/report/reproduce/eicu.js";
-import { INFLUENZA_SPECS, influenzaDoc } from "../src/report/reproduce/influenza.js";
-import { DOC_CHART_KINDS, iterationsText, type SpecRun } from "../src/report/reproduce/sections.js";
 import { reportSettings } from "../src/report/settings.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
 import { PROJECT_ROOT } from "../src/util/paths.js";
 import { createProgress, type Progress } from "../src/util/progress.js";
 import { CODE_VERSION } from "../src/util/version.js";
+import { EICU_SPECS, eicuDoc } from "./reproduce/eicu.js";
+import { INFLUENZA_SPECS, influenzaDoc } from "./reproduce/influenza.js";
+import { WHICH_MODEL_SPECS, whichModelDoc } from "./reproduce/which-model.js";
+import { DOC_CHART_KINDS, iterationsText, type SpecRun } from "./reproduce/sections.js";
 
 const OUTPUT = join(PROJECT_ROOT, "reproduce-output");
 const DOCS = join(PROJECT_ROOT, "docs", "results");
@@ -40,6 +41,7 @@ const README_END = "<!-- reproduce:results:end -->";
 const DOCUMENTS = [
   { doc: "paper-influenza", specs: Object.values(INFLUENZA_SPECS) as string[] },
   { doc: "eicu-regions", specs: Object.values(EICU_SPECS) as string[] },
+  { doc: "which-model", specs: Object.values(WHICH_MODEL_SPECS) as string[] },
 ];
 
 async function main(): Promise<void> {
@@ -71,7 +73,12 @@ async function main(): Promise<void> {
         files.push([join(DOCS, figureDir(r.name), `${c.id}.png`), svgToPng(c.svg)]);
       }
     }
-    const built = doc === "paper-influenza" ? influenzaDoc(mine, figureDir) : eicuDoc(mine, figureDir);
+    const built =
+      doc === "paper-influenza"
+        ? influenzaDoc(mine, figureDir)
+        : doc === "eicu-regions"
+          ? eicuDoc(mine, figureDir)
+          : whichModelDoc(mine);
     files.push([join(DOCS, `${doc}.md`), built.markdown]);
     summaries[doc] = built.summary;
   }
@@ -79,6 +86,11 @@ async function main(): Promise<void> {
   for (const { doc } of DOCUMENTS) rmSync(join(DOCS, "figures", doc), { recursive: true, force: true });
   for (const [path, data] of files) await writeFileAtomic(path, data);
   await writeReadme(summaries);
+  // The alignment document (raw and conditioned embeddings on eICU drug names): its own script.
+  execFileSync(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts", "align-eicu.ts"), "--markdown", join(DOCS, "alignment-eicu.md")], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   process.stderr.write(
     `reproduce: ${files.length} files written under docs/results in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
   );
@@ -105,8 +117,14 @@ async function runSpec(loaded: LoadedSpec, pool: JobRunner, progress: Progress):
   if (summary.failed > 0)
     throw new Error(`${name}: ${summary.failed} cells failed (see ${summary.resultsPath})`);
   // The full report (HTML with every figure) for the user; not committed.
-  await buildReport(summary.resultsPath, { out, now: PINNED, silent: true, settings: { title: name } });
-  return { ...specInfo(loaded), ctx: await docContext(loaded, summary.resultsPath) };
+  await buildReport(summary.resultsPath, {
+    out: join(out, "report"),
+    now: PINNED,
+    silent: true,
+    settings: { title: name },
+  });
+  const { ctx, cells } = await docContext(loaded, summary.resultsPath);
+  return { ...specInfo(loaded), ctx, cells };
 }
 
 /** The report context the documents use: cells in grid order and provenance without clock or commit. */
@@ -122,7 +140,13 @@ async function docContext(loaded: LoadedSpec, resultsPath: string) {
   const cells = store.cells
     .filter((c) => order.has(c.key.id))
     .sort((a, b) => order.get(a.key.id)! - order.get(b.key.id)!);
-  const ctx = await buildContext({ ...store, cells }, reportSettings({ title: loaded.spec.name }), PINNED);
+  // The committed documents keep the report rules they were written with (report/settings.ts
+  // compatibility): a rerun writes the same bytes.
+  const ctx = await buildContext(
+    { ...store, cells },
+    reportSettings({ title: loaded.spec.name, compatibility: "reproduction-v1" }),
+    PINNED,
+  );
   ctx.provenance = {
     ...ctx.provenance,
     reportCodeVersion: CODE_VERSION,
@@ -130,16 +154,13 @@ async function docContext(loaded: LoadedSpec, resultsPath: string) {
     createdAt: null,
     specFile: relative(PROJECT_ROOT, loaded.path),
   };
-  return ctx;
+  return { ctx, cells };
 }
 
 function specInfo(loaded: LoadedSpec): Omit<SpecRun, "ctx"> {
   const { spec } = loaded;
-  // The settings exactly as executeJob builds them (experiment/job.ts), so the documents describe
-  // what ran.
-  const training = TrainSettings.parse(spec.training);
-  const finetuning = TrainSettings.parse({ ...FINETUNE_SETTINGS, ...spec.finetuning });
-  const baseline = TrainSettings.parse({ ...BASELINE_SETTINGS, ...spec.baselineTraining });
+  // The settings every job ran with: the spec parsed them once over their presets (experiment/spec.ts).
+  const { training, finetuning, baselineTraining: baseline } = spec;
   const kinds = spec.model.kinds;
   const parts: string[] = [];
   if (kinds.includes("cnn")) parts.push(`${kinds.length > 1 ? "CNN: " : ""}${iterationsText(training)}`);
@@ -182,6 +203,8 @@ async function writeReadme(summaries: Record<string, string>): Promise<void> {
     `**[Influenza (the seed paper's experiment)](docs/results/paper-influenza.md).** ${summaries["paper-influenza"]}`,
     "",
     `**[eICU Midwest ↔ South](docs/results/eicu-regions.md).** ${summaries["eicu-regions"]}`,
+    "",
+    `**[Which model to deploy](docs/results/which-model.md).** ${summaries["which-model"]}`,
     README_END,
   ].join("\n");
   let next: string;

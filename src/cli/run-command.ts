@@ -1,8 +1,10 @@
 import { isInputError } from "../util/errors.js";
+import { redactUrlsIn } from "../util/redact.js";
 
 /**
  * Wrap a command action: input errors print a clear one-line message and exit 2; other errors are
- * bugs and print their stack (exit 1). Secrets never reach messages because no code puts them there.
+ * bugs and print their stack (exit 1). Code puts no secrets in messages, and as a last line of defence
+ * every URL in what is printed loses its user-info and query values (util/redact.ts).
  */
 export function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void> | void,
@@ -12,10 +14,12 @@ export function action<A extends unknown[]>(
       await fn(...args);
     } catch (e) {
       if (isInputError(e)) {
-        process.stderr.write(`error: ${e.message}\n`);
+        process.stderr.write(`error: ${redactUrlsIn(e.message)}\n`);
         process.exitCode = 2;
       } else {
-        process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+        process.stderr.write(
+          `internal error: ${redactUrlsIn(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`,
+        );
         process.exitCode = 1;
       }
     }

@@ -1,4 +1,5 @@
 import { observationValueKey } from "../data/types.js";
+import { own } from "../util/dict.js";
 import { candidatesOf, type NeighbourLists } from "./alignment.js";
 import { indexByText, normalizeTokenText } from "./alignment-text.js";
 import type { VocabularyToken } from "./vocabulary.js";
@@ -18,11 +19,11 @@ export type AnswerKey = (token: VocabularyToken) => string | undefined;
  */
 export function metadataAnswerKey(field: string): AnswerKey {
   return (token) => {
-    const v = token.metadata?.[field];
+    const v = own(token.metadata, field);
     if (v === undefined || v === "") return undefined;
     const value = token.value;
     if (value.kind === "level")
-      return `${v}|level:${token.metadata?.[`level:${value.level}`] ?? value.level}`;
+      return `${v}|level:${own(token.metadata, `level:${value.level}`) ?? value.level}`;
     return `${v}|${observationValueKey(value)}`;
   };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Concept, ObservationValue } from "../data/types.js";
+import { own } from "../util/dict.js";
 
 /**
  * How an observation's value becomes part of its text (the seed paper's idea: "cough" / "Not cough").
@@ -7,13 +8,30 @@ import type { Concept, ObservationValue } from "../data/types.js";
  */
 export const TokenTextSettings = z
   .object({
-    present: z.string().default("{name}"),
-    absent: z.string().default("Not {name}"),
+    present: z
+      .string()
+      .describe("Text of a present finding; {name} is the concept's text.")
+      .default("{name}"),
+    absent: z
+      .string()
+      .describe('Text of an absent finding (the seed paper\'s "Not cough").')
+      .default("Not {name}"),
     /** Used for a level that has no text of its own in the catalog. */
-    level: z.string().default("{name}: {level}"),
+    level: z
+      .string()
+      .describe("Text of a level that has no text of its own in the catalog; {level} is the level's name.")
+      .default("{name}: {level}"),
     /** Missing values: no token at all (padding, the paper) or an explicit token with this template. */
-    missing: z.enum(["drop", "token"]).default("drop"),
-    missingTemplate: z.string().default("{name}: missing"),
+    missing: z
+      .enum(["drop", "token"])
+      .describe(
+        "Missing values: no token at all (padding, the paper) or an explicit token (missingTemplate).",
+      )
+      .default("drop"),
+    missingTemplate: z
+      .string()
+      .describe('Text of a missing value when missing is "token".')
+      .default("{name}: missing"),
   })
   .strict();
 export type TokenTextSettings = z.infer<typeof TokenTextSettings>;
@@ -35,8 +53,9 @@ export function tokenText(
     case "absent":
       return fill(settings.absent, concept.text);
     case "level": {
-      const own = concept.levelTexts?.[value.level];
-      return own ?? fill(settings.level, concept.text, value.level);
+      // Own keys only: a level named "constructor" or "toString" is a level, not Object's method.
+      const text = own(concept.levelTexts, value.level);
+      return text ?? fill(settings.level, concept.text, value.level);
     }
     case "missing":
       return settings.missing === "token" ? fill(settings.missingTemplate, concept.text) : null;

@@ -42,6 +42,9 @@ function parseQuoted(text: string, file: string, onRow: CsvRowHandler, delim: nu
   const n = text.length;
   let i = 0;
   let line = 1;
+  // Errors name a column by its header (the first record) where there is one: "diagnosis", not "column 64".
+  let header: string[] | null = null;
+  const column = (k: number): string => header?.[k - 1] || `column ${k}`;
   while (i < n) {
     const rowLine = line;
     const fields: string[] = [];
@@ -64,7 +67,7 @@ function parseQuoted(text: string, file: string, onRow: CsvRowHandler, delim: nu
             throw new InputError("unclosed quote in CSV field", {
               file,
               row: rowLine,
-              field: `column ${fields.length + 1}`,
+              field: column(fields.length + 1),
             });
           }
           const c = text.charCodeAt(i);
@@ -95,7 +98,7 @@ function parseQuoted(text: string, file: string, onRow: CsvRowHandler, delim: nu
           throw new InputError("unexpected text after a closing quote", {
             file,
             row: line,
-            field: `column ${fields.length}`,
+            field: column(fields.length),
           });
         }
       } else {
@@ -107,7 +110,7 @@ function parseQuoted(text: string, file: string, onRow: CsvRowHandler, delim: nu
             throw new InputError("quote inside an unquoted CSV field", {
               file,
               row: line,
-              field: `column ${fields.length + 1}`,
+              field: column(fields.length + 1),
             });
           }
           i++;
@@ -131,6 +134,7 @@ function parseQuoted(text: string, file: string, onRow: CsvRowHandler, delim: nu
         }
       }
     }
+    header ??= fields.map((f) => f.trim());
     onRow(fields, rowLine);
   }
 }

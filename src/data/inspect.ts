@@ -1,3 +1,4 @@
+import { countsByName } from "../util/dict.js";
 import type { SiteDataset } from "./types.js";
 
 /**
@@ -48,14 +49,10 @@ export interface InspectReport {
 
 export function summarizeSite(ds: SiteDataset): SiteSummary {
   const e = ds.encounters;
-  const labelCounts: Record<string, number> = {};
-  for (const c of ds.labelClasses) labelCounts[c] = 0;
+  // Own keys only: a class named "__proto__" or "constructor" is counted like any other.
+  const labelCounts = countsByName(ds.labelClasses, e.labels);
   let labeled = 0;
-  for (let i = 0; i < e.count; i++) {
-    if (e.labels[i] < 0) continue;
-    labeled++;
-    labelCounts[ds.labelClasses[e.labels[i]]]++;
-  }
+  for (let i = 0; i < e.count; i++) if (e.labels[i] >= 0) labeled++;
   let min = Number.POSITIVE_INFINITY;
   let max = 0;
   let observedCells = 0;
@@ -128,14 +125,17 @@ export function inspectSites(sites: SiteDataset[]): InspectReport {
   return { sites: sites.map(summarizeSite), pairs };
 }
 
-/** A count as shown to people: 1-10 become "<11" (small-cell suppression). */
-export function maskSmallCount(n: number): string {
-  return n > 0 && n < 11 ? "<11" : String(n);
+/**
+ * A count as shown to people: 1 to threshold - 1 become "<threshold" (small-cell suppression; 11 by
+ * default, `data inspect --small-cell-threshold 1` shows a site's own counts to its own analyst).
+ */
+export function maskSmallCount(n: number, threshold = 11): string {
+  return n > 0 && n < threshold ? `<${threshold}` : String(n);
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
-export function formatInspect(r: InspectReport): string {
+export function formatInspect(r: InspectReport, threshold = 11): string {
   const lines: string[] = [];
   for (const s of r.sites) {
     lines.push(`site ${s.name} (${s.adapter})`);
@@ -143,7 +143,7 @@ export function formatInspect(r: InspectReport): string {
       `  encounters        ${s.encounters}${s.labeled < s.encounters ? ` (${s.encounters - s.labeled} unlabeled)` : ""}`,
     );
     const labels = Object.entries(s.labelCounts)
-      .map(([k, v]) => `${k} ${maskSmallCount(v)}`)
+      .map(([k, v]) => `${k} ${maskSmallCount(v, threshold)}`)
       .join(", ");
     lines.push(`  labels            ${labels}`);
     lines.push(`  patients/groups   ${s.groups}`);

@@ -2,12 +2,11 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../util/errors.js";
 import { resolveDataPath } from "../util/paths.js";
-import { EICU_REGIONS, readEicuSites } from "./adapters/eicu.js";
-import { findEventTableFiles, readEventTableDir } from "./adapters/event-table.js";
-import { readFindingsTable } from "./adapters/findings-table.js";
-import { readOmopSite } from "./adapters/omop/read-omop.js";
+import { EICU_REGIONS } from "./adapters/eicu.js";
+import { findEventTableFiles } from "./adapters/event-table.js";
+import { readSiteFiles, syntheticWorld } from "./sites/adapters.js";
+import type { SiteSpec } from "./sites/site-spec.js";
 import type { SyntheticSettingsInput } from "./synthetic/settings.js";
-import { generateWorld } from "./synthetic/world.js";
 import { MAPPING_FILE } from "./synthetic/write.js";
 import type { SiteDataset } from "./types.js";
 
@@ -20,7 +19,8 @@ import type { SiteDataset } from "./types.js";
  *   <file.csv>                         a findings table (needs `catalog`)
  *   omop:<dir>                         an OMOP CDM folder of CSV/Parquet tables (default cohort settings)
  *   omop-pg | omop-pg:<schema>         an OMOP CDM schema in PostgreSQL (URL in CONCEPTBRIDGE_OMOP_PG_URL)
- * Paths may start with `shared:` to point into the shared public data folder.
+ * Paths may start with `shared:` to point into the shared public data folder. Each string becomes
+ * one SiteSpec per site (sourceSpecs) and is read by the same adapter registry as experiment specs.
  */
 export interface SourceOptions {
   /** Concept catalog for findings tables. */
@@ -34,28 +34,44 @@ export function resolvePath(p: string): string {
   return resolveDataPath(p);
 }
 
-export async function resolveSource(source: string, opts: SourceOptions = {}): Promise<SiteDataset[]> {
+/** A source string as site specs: one per site it holds, each with the name the site goes by. */
+export function sourceSpecs(
+  source: string,
+  opts: SourceOptions = {},
+): { name: string | null; spec: SiteSpec }[] {
+  // `name` is the site's name where the string itself tells it (a world's sites); null: the data's.
   if (source === "synthetic" || source.startsWith("synthetic:")) {
     const rest = source.slice("synthetic".length + 1);
     const seed = rest === "" ? undefined : Number(rest);
     if (seed !== undefined && !Number.isInteger(seed)) {
       throw new InputError(`"${rest}" is not an integer seed`, { field: "source", file: source });
     }
-    return generateWorld({ ...opts.synthetic, ...(seed !== undefined ? { seed } : {}) }).sites;
+    const world = { ...opts.synthetic, ...(seed !== undefined ? { seed } : {}) } as Record<string, unknown>;
+    return syntheticWorld(world).sites.map((s, i) => ({
+      name: s.name,
+      spec: { adapter: "synthetic", world, site: i },
+    }));
   }
   if (source === "eicu" || source.startsWith("eicu:")) {
     const rest = source.slice("eicu".length + 1);
     const regions = rest === "" ? [...EICU_REGIONS] : rest.split(",").map((r) => r.trim());
-    return readEicuSites({ sites: regions.map((region) => ({ region })) });
+    return regions.map((region) => ({
+      name: null,
+      spec: { adapter: "eicu", dir: "shared:eicu-demo", region },
+    }));
   }
   if (source.startsWith("omop:")) {
-    return [
-      await readOmopSite({ source: { kind: "files", dir: resolvePath(source.slice("omop:".length)) } }),
-    ];
+    const dir = resolvePath(source.slice("omop:".length));
+    return [{ name: null, spec: { adapter: "omop", options: { source: { kind: "files", dir } } } }];
   }
   if (source === "omop-pg" || source.startsWith("omop-pg:")) {
     const schema = source.slice("omop-pg:".length);
-    return [await readOmopSite({ source: { kind: "postgres", ...(schema ? { schema } : {}) } })];
+    return [
+      {
+        name: null,
+        spec: { adapter: "omop", options: { source: { kind: "postgres", ...(schema ? { schema } : {}) } } },
+      },
+    ];
   }
   const path = resolvePath(source);
   if (!existsSync(path)) {
@@ -67,16 +83,14 @@ export async function resolveSource(source: string, opts: SourceOptions = {}): P
     if (existsSync(join(path, MAPPING_FILE))) {
       const siteDirs = readdirSync(path, { withFileTypes: true })
         .filter((d) => d.isDirectory() && !d.name.startsWith("."))
-        .map((d) => join(path, d.name))
-        .filter((d) => findEventTableFiles(d) !== null)
-        .sort();
+        .map((d) => ({ name: d.name, dir: join(path, d.name) }))
+        .filter((d) => findEventTableFiles(d.dir) !== null)
+        .sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
       if (siteDirs.length === 0)
         throw new InputError("synthetic world directory has no site folders", { file: source });
-      const out: SiteDataset[] = [];
-      for (const d of siteDirs) out.push(await readEventTableDir(d));
-      return out;
+      return siteDirs.map((d) => ({ name: d.name, spec: { adapter: "event-table", dir: d.dir } }));
     }
-    return [await readEventTableDir(path)];
+    return [{ name: null, spec: { adapter: "event-table", dir: path } }];
   }
   if (!opts.catalog) {
     throw new InputError("a findings table needs a concept catalog (--catalog <file>)", {
@@ -85,12 +99,26 @@ export async function resolveSource(source: string, opts: SourceOptions = {}): P
     });
   }
   return [
-    await readFindingsTable({
-      file: path,
-      catalog: resolvePath(opts.catalog),
-      ...(opts.labelColumn ? { labelColumn: opts.labelColumn } : {}),
-    }),
+    {
+      name: null,
+      spec: {
+        adapter: "findings",
+        train: path,
+        catalog: resolvePath(opts.catalog),
+        ...(opts.labelColumn ? { options: { labelColumn: opts.labelColumn } } : {}),
+      },
+    },
   ];
+}
+
+export async function resolveSource(source: string, opts: SourceOptions = {}): Promise<SiteDataset[]> {
+  const out: SiteDataset[] = [];
+  for (const { name, spec } of sourceSpecs(source, opts)) {
+    // A source string's site keeps the name its data gives it (file, folder, region, world site).
+    const files = await readSiteFiles(spec, { baseDir: ".", file: source, at: "source" });
+    out.push(files.train);
+  }
+  return out;
 }
 
 /**

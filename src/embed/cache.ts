@@ -18,6 +18,7 @@ import type { VocabularyToken } from "../concepts/vocabulary.js";
 import { tempPathFor } from "../util/atomic-write.js";
 import { InputError } from "../util/errors.js";
 import { PROJECT_ROOT } from "../util/paths.js";
+import { redactUrlsIn } from "../util/redact.js";
 import { checkVector } from "./matrix.js";
 import { type EmbeddingMatrix, type EmbeddingProvider, type EmbedOptions, providerId } from "./types.js";
 
@@ -323,7 +324,8 @@ export async function embedWithCache(
   cache: EmbeddingCache | null,
   opts: EmbedWithCacheOptions = {},
 ): Promise<CachedEmbedding> {
-  const id = providerId(provider.info);
+  // Never a secret in a cache file (its header holds the id): URLs lose user-info and query values.
+  const id = redactUrlsIn(providerId(provider.info));
   const keys = tokens.map((t) => cacheText(provider, t));
   const cachedDim = cache?.dimension(id);
   const infoDim = provider.info.dimension;
@@ -370,6 +372,9 @@ export async function embedWithCache(
     opts.onProgress?.(done, total);
   };
   const chunk = opts.chunkSize ?? 512;
+  if (todo.length > 0 && provider.prefetch) {
+    await provider.prefetch(todo, opts.signal ? { signal: opts.signal } : {});
+  }
   for (let start = 0; start < todo.length; start += chunk) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
     const part = todo.slice(start, start + chunk);

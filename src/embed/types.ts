@@ -1,8 +1,9 @@
 import type { VocabularyToken } from "../concepts/vocabulary.js";
+import { stableStringify } from "../util/stable-json.js";
 
 /** What identifies an embedding: the cache key and what a model bundle records. */
 export interface ProviderInfo {
-  /** Provider kind: "onehot" | "hashing" | "cooccurrence" | "table" | "onnx" | "openai". */
+  /** Provider kind: "onehot" | "hashing" | "cooccurrence" | "table" | "vectors" | "onnx" | "openai". */
   provider: string;
   /** Model name or file, e.g. "bert-base-uncased", "text-embedding-3-small", "concept_pair_bert.h5". */
   model?: string;
@@ -14,6 +15,10 @@ export interface ProviderInfo {
   dimension?: number;
   /** Other settings that change the vectors (n-gram range, SVD rank, `dimensions` for OpenAI...). */
   params?: Record<string, string | number | boolean>;
+  /** Conditioning applied after the provider (src/embed/postprocess.ts), e.g. "center,remove-top-k:8,l2". */
+  postprocess?: string;
+  /** "sha256:..." of the fitted transform's parameters, when a step was fitted on a source vocabulary. */
+  postprocessFit?: string;
 }
 
 /** Row-major matrix of float32 vectors, one row per token. */
@@ -30,6 +35,11 @@ export interface EmbeddingProvider {
    * providers (onehot, table) may also use `code` and `value`.
    */
   embed(tokens: readonly VocabularyToken[], opts?: EmbedOptions): Promise<EmbeddingMatrix>;
+  /**
+   * Optional: get ready to embed these tokens in one go (the `vectors` provider reads the words of all
+   * of them in one pass over its file instead of one pass per chunk). embedWithCache calls it once.
+   */
+  prefetch?(tokens: readonly VocabularyToken[], opts?: EmbedOptions): Promise<void>;
 }
 
 export interface EmbedOptions {
@@ -48,12 +58,4 @@ export function providerId(info: ProviderInfo): string {
   return stableStringify(info);
 }
 
-export function stableStringify(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(",")}]`;
-  const obj = v as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(obj[k])}`).join(",")}}`;
-}
+export { stableStringify } from "../util/stable-json.js";

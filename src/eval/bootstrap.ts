@@ -23,7 +23,15 @@ import {
 
 export const BootstrapSettings = z.object({
   /** Resamples; at least 1,000 so the 2.5% and 97.5% percentiles rest on 25+ values each. */
-  resamples: z.number().int().min(1000).max(1_000_000).default(2000),
+  resamples: z
+    .number()
+    .int()
+    .min(
+      1000,
+      "at least 1000 resamples: the 2.5% and 97.5% percentiles of a 95% interval must each rest on 25 or more resampled values",
+    )
+    .max(1_000_000, "more than 1,000,000 resamples add time, not precision")
+    .default(2000),
   seed: z.number().int().default(0),
   /** Two-sided confidence level of the percentile interval. */
   level: z.number().gt(0).lt(1).default(0.95),
@@ -435,4 +443,75 @@ export function bootstrapPairedAurocDifference(
   );
   const p = Math.min(1, (2 * Math.min(below, above)) / settings.resamples);
   return { ...result, p };
+}
+
+export interface PairedComparison {
+  /** metric(arm) - metric(reference) on the full test set. */
+  diff: number;
+  lower: number;
+  upper: number;
+  /** Two-sided bootstrap p-value, as bootstrapPairedAurocDifference. */
+  p: number;
+  se: number;
+}
+
+/**
+ * Paired stratified bootstrap of several arms against one reference on the same encounters: every
+ * arm and the reference are scored on the same resamples (so one resample stream serves all the
+ * comparisons of a table, and the reference's AUROC is computed once per resample). classes = 2
+ * takes P(positive) vectors (binary AUROC); classes > 2 takes N x C rows (macro one-vs-rest AUROC).
+ * With one arm it gives exactly bootstrapPairedAurocDifference's interval and p for the same seed.
+ */
+export function bootstrapPairedVersusReference(
+  labels: ArrayLike<number>,
+  reference: ArrayLike<number>,
+  arms: readonly ArrayLike<number>[],
+  classes = 2,
+  opts: BootstrapOptions = {},
+): PairedComparison[] {
+  const settings = parseBootstrapSettings(opts);
+  const binary = classes === 2 && reference.length === labels.length;
+  const statistic = (s: ArrayLike<number>, field: string) =>
+    binary ? binaryStatistic(labels, s, field) : macroStatistic(labels, s, classes, field);
+  const metric = (s: ArrayLike<number>): number =>
+    binary ? auroc(labels, s) : macroAurocOvr(labels, s, classes);
+  const ref = statistic(reference, "reference");
+  const stats = arms.map((a, i) => statistic(a, `arms.${i}`));
+  const refEstimate = metric(reference);
+  const estimates = arms.map((a) => metric(a) - refEstimate);
+  const strata = strataByLabel(labels);
+  let slots = 0;
+  for (const s of strata) slots += s.length;
+  const counts = new Uint32Array(slots);
+  const words = new Uint32Array(slots);
+  const stream = new WordStream(new Rng(settings.seed));
+  const values = arms.map(() => new Float64Array(settings.resamples));
+  const below = new Float64Array(arms.length);
+  const above = new Float64Array(arms.length);
+  for (let r = 0; r < settings.resamples; r++) {
+    drawCounts(strata, counts, words, stream);
+    const base = ref(counts);
+    for (let j = 0; j < stats.length; j++) {
+      const d = stats[j](counts) - base;
+      values[j][r] = d;
+      if (d <= 0) below[j]++;
+      if (d >= 0) above[j]++;
+    }
+  }
+  const alpha = 1 - settings.level;
+  return values.map((v, j) => {
+    const sorted = v.sort();
+    let mean = 0;
+    for (const x of sorted) mean += x;
+    mean /= sorted.length;
+    let ss = 0;
+    for (const x of sorted) ss += (x - mean) ** 2;
+    return {
+      diff: estimates[j],
+      lower: percentileSorted(sorted, alpha / 2),
+      upper: percentileSorted(sorted, 1 - alpha / 2),
+      p: Math.min(1, (2 * Math.min(below[j], above[j])) / settings.resamples),
+      se: sorted.length > 1 ? Math.sqrt(ss / (sorted.length - 1)) : Number.NaN,
+    };
+  });
 }

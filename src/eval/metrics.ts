@@ -1,3 +1,4 @@
+import { binaryAuroc } from "../model/auroc.js";
 import { InputError } from "../util/errors.js";
 import { binaryClassifierCurve, precisionRecallCurve, rocCurve } from "./curves.js";
 import {
@@ -29,35 +30,15 @@ export const LOG_LOSS_EPS = 2.220446049250313e-16;
 /**
  * Area under the ROC curve (= sklearn `roc_auc_score`): the Mann-Whitney probability that a random
  * positive outscores a random negative, ties counting one half (identical to the trapezoid area).
+ * The arithmetic is model/auroc.ts's (one implementation; model selection uses it unchecked), with
+ * the input checks of this module.
  */
 export function auroc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
   checkSameLength(labels, scores);
   checkFinite(scores);
   const positives = checkBinaryLabels(labels);
   requireBothClasses(positives, labels.length, "AUROC");
-  return aurocUnchecked(labels, scores, positives);
-}
-
-/** AUROC without input checks, for callers that validated once (per-class loops). */
-function aurocUnchecked(labels: ArrayLike<number>, scores: ArrayLike<number>, positives: number): number {
-  const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
-  let numerator = 0;
-  let negativesBelow = 0;
-  let k = 0;
-  while (k < n) {
-    let pos = 0;
-    let neg = 0;
-    const s = scores[order[k]];
-    while (k < n && scores[order[k]] === s) {
-      if (labels[order[k]] === 1) pos++;
-      else neg++;
-      k++;
-    }
-    numerator += pos * (negativesBelow + 0.5 * neg);
-    negativesBelow += neg;
-  }
-  return numerator / (positives * (n - positives));
+  return binaryAuroc(labels, scores);
 }
 
 /**
@@ -81,7 +62,7 @@ export function perClassAurocOvr(
       binary[i] = labels[i] === c ? 1 : 0;
       column[i] = probs[i * classes + c];
     }
-    return aurocUnchecked(binary, column, count);
+    return binaryAuroc(binary, column);
   });
 }
 

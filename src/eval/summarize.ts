@@ -6,25 +6,10 @@ import {
   topLabelCalibrationError,
 } from "./calibration.js";
 import { delongCI } from "./delong.js";
+import type { MetricSummary } from "../model/metric-summary.js";
 import { accuracy, auprc, brierScore, logLoss, macroAurocOvr, perClassAurocOvr } from "./metrics.js";
 
-/**
- * The shape of experiment/results.ts `MetricSummary` (the results-store contract), restated here
- * because eval/ sits below experiment/ and must not import it; TypeScript's structural typing makes
- * the two interchangeable, and test/eval/summarize.test.ts parses the output with the zod schema.
- */
-export interface MetricSummary {
-  auroc: number;
-  aurocCI?: [number, number];
-  auprc?: number;
-  brier?: number;
-  logLoss?: number;
-  accuracy?: number;
-  ece?: number;
-  calibrationIntercept?: number;
-  calibrationSlope?: number;
-  perClassAuroc?: Record<string, number>;
-}
+export type { MetricSummary };
 
 export interface SummarizeOptions {
   /** Bootstrap resamples for the multi-class macro-AUROC interval (default from BootstrapSettings: 2,000). */
@@ -129,10 +114,10 @@ function summarizeMulticlass(
   const macro = macroAurocOvr(labels, probs, C);
   const ci = bootstrapMacroAurocCI(labels, probs, C, settings);
   const perClass = perClassAurocOvr(labels, probs, C);
-  const perClassAuroc: Record<string, number> = {};
-  perClass.forEach((v, c) => {
-    if (Number.isFinite(v)) perClassAuroc[classes[c]] = v;
-  });
+  // Object.fromEntries: own keys only, so a class named "__proto__" keeps its AUROC.
+  const perClassAuroc: Record<string, number> = Object.fromEntries(
+    [...perClass].flatMap((v, c) => (Number.isFinite(v) ? [[classes[c], v] as const] : [])),
+  );
   return compact({
     auroc: macro,
     aurocCI: [ci.lower, ci.upper],

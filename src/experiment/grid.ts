@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { stableStringify } from "../embed/types.js";
+import type { Scenario } from "../transfer/scenarios.js";
+import { stableStringify } from "../util/stable-json.js";
 import type { CellKey } from "./results.js";
 import { directionsOf, type ExperimentSpec, type ScenarioName } from "./spec.js";
 
@@ -11,6 +12,9 @@ import { directionsOf, type ExperimentSpec, type ScenarioName } from "./spec.js"
 
 export type ModelKind = "cnn" | "logistic";
 
+/** A cell as the grid makes it: its scenario is one this code runs. */
+export type GridCell = Omit<CellKey, "scenario"> & { scenario: Scenario };
+
 export interface Job {
   id: string;
   kind: "target-only" | "transfer";
@@ -19,11 +23,15 @@ export interface Job {
   embedding: string;
   model: ModelKind;
   seed: number;
-  cells: CellKey[];
+  cells: GridCell[];
 }
 
 /** Scenarios the logistic baseline runs (fine-tuning a one-layer model is just retraining it). */
 const LOGISTIC_SCENARIOS: ReadonlySet<ScenarioName> = new Set(["local", "pooled", "source-only"]);
+/** Arms trained at the target alone (one job per target, shared by every direction into it). */
+const TARGET_ONLY: ReadonlySet<ScenarioName> = new Set(["local", "local-bow"]);
+/** The tuned bag-of-tokens regression is a logistic model, listed under model "logistic". */
+const LOGISTIC_ONLY: ReadonlySet<ScenarioName> = new Set(["local-bow"]);
 
 export function expandGrid(spec: ExperimentSpec): Job[] {
   return fullGrid(spec)
@@ -32,7 +40,7 @@ export function expandGrid(spec: ExperimentSpec): Job[] {
 }
 
 /** Whether a cell matches one of the spec's `exclude` entries (every field an entry names). */
-function excluded(spec: ExperimentSpec, c: CellKey): boolean {
+function excluded(spec: ExperimentSpec, c: GridCell): boolean {
   return spec.exclude.some(
     (e) =>
       (e.scenario === undefined || e.scenario === c.scenario) &&
@@ -47,29 +55,41 @@ function fullGrid(spec: ExperimentSpec): Job[] {
   const jobs: Job[] = [];
   const directions = directionsOf(spec);
   const targets = [...new Set(directions.map((d) => d.target))];
-  const transferScenarios = spec.scenarios.filter((s) => s !== "local");
-  for (const model of spec.model.kinds) {
-    const allowed = (s: ScenarioName) => model === "cnn" || LOGISTIC_SCENARIOS.has(s);
+  const transferScenarios = spec.scenarios.filter((s) => !TARGET_ONLY.has(s));
+  // local-bow is a logistic regression whatever the spec's model kinds: it adds a logistic job.
+  const kinds: ModelKind[] =
+    spec.scenarios.includes("local-bow") && !spec.model.kinds.includes("logistic")
+      ? [...spec.model.kinds, "logistic"]
+      : spec.model.kinds;
+  for (const model of kinds) {
+    const onlyBow = !spec.model.kinds.includes(model);
+    const allowed = (s: ScenarioName) =>
+      !onlyBow && (model === "cnn" ? !LOGISTIC_ONLY.has(s) : LOGISTIC_SCENARIOS.has(s));
+    const targetOnly = (model === "logistic" ? (["local", "local-bow"] as const) : (["local"] as const)).filter(
+      (s) => spec.scenarios.includes(s) && !(onlyBow && s === "local"),
+    );
     for (const embedding of Object.keys(spec.embeddings)) {
       for (const seed of spec.seeds) {
-        if (spec.scenarios.includes("local")) {
+        if (targetOnly.length > 0) {
           for (const target of targets) {
-            const cells = spec.targetSizes.map((size) =>
-              cellKey(spec, {
-                scenario: "local",
-                model,
-                embedding,
-                target,
-                targetSize: size,
-                seed,
-                recalibration: "none",
-              }),
+            const cells = targetOnly.flatMap((scenario) =>
+              spec.targetSizes.map((size) =>
+                cellKey(spec, {
+                  scenario,
+                  model,
+                  embedding,
+                  target,
+                  targetSize: size,
+                  seed,
+                  recalibration: "none",
+                }),
+              ),
             );
             jobs.push(job(spec, { kind: "target-only", target, embedding, model, seed, cells }));
           }
         }
         for (const { source, target } of directions) {
-          const cells: CellKey[] = [];
+          const cells: GridCell[] = [];
           for (const scenario of transferScenarios.filter(allowed)) {
             // source-only uses no target training data: one size; pooled and fine-tuning sweep sizes.
             const sizes = scenario === "source-only" ? (["all"] as const) : spec.targetSizes;
@@ -105,9 +125,9 @@ function job(spec: ExperimentSpec, j: Omit<Job, "id">): Job {
   };
 }
 
-type CellFields = Omit<CellKey, "id" | "task">;
+type CellFields = Omit<GridCell, "id" | "task">;
 
-export function cellKey(spec: ExperimentSpec, f: CellFields): CellKey {
+export function cellKey(spec: ExperimentSpec, f: CellFields): GridCell {
   const fields = { ...f, task: spec.task.name };
   return { id: hash({ ctx: contextOf(spec, f.source, f.target, f.embedding), fields }), ...fields };
 }

@@ -1,44 +1,44 @@
-import { subsetSequences } from "../concepts/merge-vocabulary.js";
-import type { TokenSequences } from "../concepts/vocabulary.js";
-import { stratifiedSplit, subsampleStratified } from "../data/splits.js";
+import type { EmbeddedSite } from "../embed/embedded-site.js";
 import type { EmbeddingMatrix } from "../embed/types.js";
 import { recalibrateRows } from "../eval/recalibrate.js";
 import { summarizePredictions } from "../eval/summarize.js";
-import { BASELINE_SETTINGS, FINETUNE_SETTINGS, TrainSettings } from "../model/train-settings.js";
-import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "../model/types.js";
-import type { LabeledSequences, PreparedSite } from "../transfer/prepared.js";
-import { runScenario, type Scenario, type ScenarioOutput, trainSourceModel } from "../transfer/scenarios.js";
+import type { TrainSettings } from "../model/train-settings.js";
+import type { ModelArchitecture, ModelSnapshot } from "../model/types.js";
+import { runAuto } from "../transfer/auto.js";
+import {
+  runScenario,
+  type Scenario,
+  type ScenarioInput,
+  type ScenarioOutput,
+  type SplitSettings,
+  trainSourceModel,
+} from "../transfer/scenarios.js";
+import { subsamplePool } from "../transfer/training-data.js";
 import { codeVersionString } from "../util/version.js";
-import type { Job } from "./grid.js";
-import type { CellKey, CellResult } from "./results.js";
+import type { GridCell, Job } from "./grid.js";
+import type { CellResult } from "./results.js";
 
 /**
- * Everything one job needs, as plain data (typed arrays) so it can be posted to a worker thread.
- * Built in the main process from one site's data each: only aggregate-free arrays of token ids and
- * labels, no encounter ids.
+ * One job of the grid, run in a worker thread: train the source model once (transfer jobs), then
+ * every pending cell through transfer/scenarios.ts, the same functions the CLI and the library call.
+ * Everything arrives as plain data (typed arrays and parsed settings) so it can be posted to a
+ * worker: token ids and labels only, no encounter ids.
  */
-export interface SitePayload {
-  name: string;
-  embedding: EmbeddingMatrix;
-  vocabulary: { key: string; text: string }[];
-  pool: LabeledSequences;
-  test: LabeledSequences;
-}
-
 export interface JobPayload {
   job: Job;
   /** Cells of the job still to run (finished ones are skipped on resume). */
-  pending: CellKey[];
+  pending: GridCell[];
   classes: string[];
   architecture: ModelArchitecture;
-  embeddingRef: EmbeddingRef;
-  training: Record<string, unknown>;
-  finetuning: Record<string, unknown>;
-  baselineTraining: Record<string, unknown>;
+  /** Parsed settings (experiment/spec.ts); the job's seed is set here, nowhere else. */
+  training: TrainSettings;
+  finetuning: TrainSettings;
+  /** The training recipe the settings came from (recorded in every cell). */
+  recipe: string;
   bootstrap?: number;
   confidence: number;
-  target: SitePayload;
-  source?: SitePayload;
+  target: EmbeddedSite;
+  source?: EmbeddedSite;
   /** Embedding tables anchored on both sites' tokens, for the pooled arm (one-hot, co-occurrence). */
   pooled?: { source: EmbeddingMatrix; target: EmbeddingMatrix; providerId: string };
   /** Previously trained source model for this job (resume), if any. */
@@ -48,110 +48,70 @@ export interface JobPayload {
 export type JobEvent = { type: "source-model"; model: ModelSnapshot } | { type: "cell"; result: CellResult };
 
 export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
-  const training =
-    p.job.model === "logistic"
-      ? TrainSettings.parse({ ...BASELINE_SETTINGS, ...p.baselineTraining, seed: p.job.seed })
-      : TrainSettings.parse({ ...p.training, seed: p.job.seed });
-  const finetuning = TrainSettings.parse({ ...FINETUNE_SETTINGS, ...p.finetuning, seed: p.job.seed });
+  const seed = p.job.seed;
+  const training: TrainSettings = { ...p.training, seed };
+  const finetuning: TrainSettings = { ...p.finetuning, seed };
+  const split: SplitSettings = { validationFraction: training.validationFraction, seed };
   let sourceModel = p.sourceModel;
-  let sourceSite: PreparedSite | undefined;
-  if (p.source) {
-    sourceSite = splitSite(
-      p.source,
-      p.source.embedding,
-      p.source.pool,
-      training.validationFraction,
-      p.job.seed,
-    );
-    const needsModel = p.pending.some(
-      (c) => c.scenario === "source-only" || c.scenario.startsWith("finetune-"),
-    );
-    if (needsModel && !sourceModel) {
-      const trained = trainSourceModel({
-        architecture: p.architecture,
-        embeddingRef: p.embeddingRef,
-        classes: p.classes,
-        training,
-        source: sourceSite,
-      }).snapshot;
-      sourceModel = trained;
-      emit({ type: "source-model", model: trained });
-    }
+  const needsModel = p.pending.some(
+    (c) => c.scenario === "source-only" || c.scenario.startsWith("finetune-"),
+  );
+  if (p.source && needsModel && !sourceModel) {
+    const trained = trainSourceModel({
+      architecture: p.architecture,
+      classes: p.classes,
+      training,
+      source: p.source,
+      split,
+    }).snapshot;
+    sourceModel = trained;
+    emit({ type: "source-model", model: trained });
   }
   const trained = new Map<string, ScenarioOutput>();
+  const autos = new Map<string, ScenarioOutput>();
+  const autoArm = (size: GridCell["targetSize"], run: () => ScenarioOutput) => {
+    const key = String(size);
+    let out = autos.get(key);
+    if (!out) {
+      out = run();
+      autos.set(key, out);
+    }
+    return out;
+  };
   for (const cell of p.pending) {
     const started = Date.now();
     try {
-      const pool = targetPool(p.target.pool, cell.targetSize, p.job.seed);
-      const target = splitSite(p.target, p.target.embedding, pool, training.validationFraction, p.job.seed);
-      let source = sourceSite;
-      let embeddingRef = p.embeddingRef;
+      const pool = subsamplePool(p.target.pool, cell.targetSize, seed);
+      let target: EmbeddedSite = { ...p.target, pool };
+      let source = p.source;
       if (cell.scenario === "pooled") {
         if (!p.source || !p.pooled) throw new Error("pooled arm without pooled embeddings");
-        source = {
-          ...splitSite(p.source, p.pooled.source, p.source.pool, training.validationFraction, p.job.seed),
-        };
-        target.embedding = p.pooled.target;
-        embeddingRef = { providerId: p.pooled.providerId, dimension: p.pooled.target.dim, trainable: false };
+        source = { ...p.source, embedding: p.pooled.source, providerId: p.pooled.providerId };
+        target = { ...target, embedding: p.pooled.target, providerId: p.pooled.providerId };
       }
-      // Recalibration variants of an arm share its trained model: train once, recalibrate each.
-      const armKey = `${cell.scenario}|${cell.targetSize}`;
-      let out = trained.get(armKey);
-      if (!out) {
-        out = runScenario({
-          scenario: cell.scenario as Scenario,
-          architecture: p.architecture,
-          embeddingRef,
-          classes: p.classes,
-          target,
-          targetTest: p.target.test,
-          source,
-          sourceModel,
-          training,
-          finetuning,
-        });
-        trained.set(armKey, out);
-      }
-      const C = p.classes.length;
-      const labels = p.target.test.labels;
-      let testProbs = out.testProbs;
-      const summarize = (probs: Float64Array) =>
-        summarizePredictions(labels, C === 2 ? column(probs, C, 1) : probs, p.classes, {
-          ...(p.bootstrap !== undefined ? { bootstrap: p.bootstrap } : {}),
-          seed: p.job.seed,
-          level: p.confidence,
-        });
-      let before: CellResult["metricsBeforeRecalibration"];
-      if (cell.recalibration !== "none") {
-        before = summarize(testProbs);
-        testProbs = recalibrateRows(
-          cell.recalibration,
-          target.validation.labels,
-          out.validationProbs,
-          testProbs,
-          C,
-        );
-      }
-      const metrics = summarize(testProbs);
-      emit({
-        type: "cell",
-        result: {
-          key: cell,
-          status: "ok",
-          metrics,
-          ...(before ? { metricsBeforeRecalibration: before } : {}),
-          predictions: {
-            classes: p.classes,
-            labels: Array.from(labels),
-            scores: Array.from(C === 2 ? column(testProbs, C, 1) : testProbs, round6),
-          },
-          counts: out.counts,
-          trainSeconds: out.trainSeconds,
-          ...(out.bestValidationAuroc !== null ? { bestValidationAuroc: out.bestValidationAuroc } : {}),
-          finishedAt: new Date().toISOString(),
-          codeVersion: codeVersionString(),
-        },
-      });
+      // Recalibration variants of an arm share its trained model: train once, recalibrate each;
+      // `auto` shares its winner's training with that arm's own cell.
+      const input: Omit<ScenarioInput, "scenario"> = {
+        architecture: p.architecture,
+        classes: p.classes,
+        target,
+        ...(source ? { source } : {}),
+        ...(sourceModel ? { sourceModel } : {}),
+        training,
+        finetuning,
+        split,
+      };
+      const plain = (scenario: Scenario): ScenarioOutput => {
+        const key = `${scenario}|${cell.targetSize}`;
+        let out = trained.get(key);
+        if (!out) {
+          out = runScenario({ ...input, scenario });
+          trained.set(key, out);
+        }
+        return out;
+      };
+      const out = cell.scenario === "auto" ? autoArm(cell.targetSize, () => runAuto({ ...input, scenario: "auto" }, plain)) : plain(cell.scenario);
+      emit({ type: "cell", result: cellResult(p, cell, out) });
     } catch (e) {
       emit({
         type: "cell",
@@ -168,41 +128,47 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
   }
 }
 
-/** The arm's target training data: the whole pool, or a stratified subsample of the given size. */
-function targetPool(pool: LabeledSequences, size: number | "all", seed: number): LabeledSequences {
-  if (size === "all" || size >= pool.labels.length) return pool;
-  const all = new Uint32Array(pool.labels.length);
-  for (let i = 0; i < all.length; i++) all[i] = i;
-  const idx = subsampleStratified(all, pool.labels, size, seed);
-  return pick(pool, idx);
-}
-
-/** Split a training pool into train and validation (stratified, seeded), keeping the site's vocabulary. */
-function splitSite(
-  site: SitePayload,
-  embedding: EmbeddingMatrix,
-  pool: LabeledSequences,
-  validationFraction: number,
-  seed: number,
-): PreparedSite {
-  const [train, validation] = stratifiedSplit(
-    pool.labels,
-    [1 - validationFraction, validationFraction],
-    seed,
-  );
+/** A cell's stored result: metrics (before and after recalibration), test predictions, counts. */
+function cellResult(p: JobPayload, cell: GridCell, out: ScenarioOutput): CellResult {
+  const C = p.classes.length;
+  const labels = p.target.test.labels;
+  let testProbs = out.testProbs;
+  const summarize = (probs: Float64Array) =>
+    summarizePredictions(labels, C === 2 ? column(probs, C, 1) : probs, p.classes, {
+      ...(p.bootstrap !== undefined ? { bootstrap: p.bootstrap } : {}),
+      seed: p.job.seed,
+      level: p.confidence,
+    });
+  let before: CellResult["metricsBeforeRecalibration"];
+  if (cell.recalibration !== "none") {
+    before = summarize(testProbs);
+    testProbs = recalibrateRows(cell.recalibration, out.validationLabels, out.validationProbs, testProbs, C);
+  }
   return {
-    name: site.name,
-    embedding,
-    vocabulary: site.vocabulary,
-    train: pick(pool, train),
-    validation: pick(pool, validation),
+    key: cell,
+    status: "ok",
+    metrics: summarize(testProbs),
+    ...(before ? { metricsBeforeRecalibration: before } : {}),
+    predictions: {
+      classes: p.classes,
+      labels: Array.from(labels),
+      scores: Array.from(C === 2 ? column(testProbs, C, 1) : testProbs, round6),
+    },
+    counts: out.counts,
+    trainSeconds: out.trainSeconds,
+    ...(out.bestValidationAuroc !== null ? { bestValidationAuroc: out.bestValidationAuroc } : {}),
+    ...(out.engine !== null ? { engine: out.engine } : {}),
+    recipe: p.recipe,
+    ...(out.selection ? { selection: finite(out.selection) } : {}),
+    ...(out.convergence ? { convergence: finite(out.convergence) } : {}),
+    finishedAt: new Date().toISOString(),
+    codeVersion: codeVersionString(),
   };
 }
 
-function pick(s: LabeledSequences, idx: ArrayLike<number>): LabeledSequences {
-  const labels = new Int32Array(idx.length);
-  for (let k = 0; k < idx.length; k++) labels[k] = s.labels[idx[k]];
-  return { seqs: subsetSequences(s.seqs, idx) as TokenSequences, labels };
+/** A copy without non-finite numbers (JSON has no NaN): they are left out. */
+function finite<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? undefined : x)));
 }
 
 function column(probs: Float64Array, C: number, c: number): Float64Array {

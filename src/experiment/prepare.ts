@@ -1,18 +1,25 @@
-import { buildSiteVocabulary } from "../concepts/merge-vocabulary.js";
-import { TokenTextSettings } from "../concepts/token-text.js";
-import { encodeEncounters, type TokenSequences, type Vocabulary } from "../concepts/vocabulary.js";
+import { type EncodedSite, encodeSite } from "../concepts/encoded-site.js";
+import { concatSequences, emptySequences, remapSequences, unionByKey } from "../concepts/sequences.js";
+import type { TokenSequences, Vocabulary } from "../concepts/vocabulary.js";
+import { loadSite } from "../data/sites/load-site.js";
+import type { SplitSite } from "../data/sites/split-site.js";
+import { taskClasses, taskLabels } from "../data/task.js";
 import { withPaddingRow } from "../embed/matrix.js";
-import { createProvider, EmbeddingSpec } from "../embed/registry.js";
+import { createProvider, type EmbeddingSpec, needsSourceVocabulary } from "../embed/registry.js";
 import { type EmbeddingMatrix, type EmbeddingProvider, providerId } from "../embed/types.js";
-import { concatSequences, type LabeledSequences } from "../transfer/prepared.js";
+import {
+  type SharedGroups,
+  sharedGroups,
+  type VocabularyCoverage,
+  vocabularyCoverage,
+} from "../eval/data-checks.js";
+import { countsByName } from "../util/dict.js";
 import { InputError, isInputError } from "../util/errors.js";
-import { taskClasses, taskLabels } from "./labels.js";
-import { type LoadedSite, loadSite } from "./sites.js";
 import type { LoadedSpec } from "./spec.js";
 
 /**
- * Everything the grid needs from the sites, computed once per run: each site's vocabulary, its encoded
- * training pool and test set with task labels, and embedding tables per (embedding, anchor). Each site's
+ * Everything the grid needs from the sites, computed once per run: each site encoded under the task
+ * (vocabulary, training pool and test set), and embedding tables per (embedding, anchor). Each site's
  * rows are read by this process only; what the jobs get is token ids and labels.
  */
 export interface PreparedExperiment {
@@ -20,14 +27,9 @@ export interface PreparedExperiment {
   sites: Map<string, EncodedSite>;
   /** Summaries with aggregate counts only (for the report's data section). */
   siteSummaries: SiteSummary[];
-  embeddingTable(embedding: string, anchor: Anchor, site: string): Promise<EmbeddedSite>;
-}
-
-export interface EncodedSite {
-  name: string;
-  vocabulary: Vocabulary;
-  pool: LabeledSequences;
-  test: LabeledSequences;
+  /** Data checks the report turns into warnings (aggregates only): patients at two sites, coverage. */
+  checks: { sharedGroups: SharedGroups[]; coverage: VocabularyCoverage[] };
+  embeddingTable(embedding: string, anchor: Anchor, site: string): Promise<EmbeddingTable>;
 }
 
 export interface SiteSummary {
@@ -36,12 +38,16 @@ export interface SiteSummary {
   testEncounters: number;
   vocabularySize: number;
   classCounts: Record<string, number>;
+  /** The same per part (the report suppresses a combined count whose part is small). */
+  poolClassCounts: Record<string, number>;
+  testClassCounts: Record<string, number>;
 }
 
 /** Whose tokens define a vocabulary-dependent embedding (one-hot, co-occurrence): one site or two pooled. */
 export type Anchor = { sites: string[] };
 
-export interface EmbeddedSite {
+/** A site's padded embedding table under one provider. */
+export interface EmbeddingTable {
   matrix: EmbeddingMatrix;
   providerId: string;
 }
@@ -51,12 +57,7 @@ export async function prepareExperiment(
   needed: Set<string>,
 ): Promise<PreparedExperiment> {
   const { spec, dir, path } = loaded;
-  const tokenText = TokenTextSettings.safeParse(spec.tokenText ?? {});
-  if (!tokenText.success) {
-    const issue = tokenText.error.issues[0];
-    throw new InputError(issue.message, { file: path, field: `tokenText.${issue.path.join(".")}` });
-  }
-  const loadedSites = new Map<string, LoadedSite>();
+  const loadedSites = new Map<string, SplitSite>();
   for (const name of needed) loadedSites.set(name, await loadSite(name, spec.sites[name], dir, path));
   const classes = taskClasses(
     spec.task,
@@ -65,52 +66,41 @@ export async function prepareExperiment(
   const sites = new Map<string, EncodedSite>();
   const siteSummaries: SiteSummary[] = [];
   for (const [name, s] of loadedSites) {
-    const { vocabulary, typeToToken } = buildSiteVocabulary(name, s.datasets, tokenText.data);
-    const part = (p: { dataset: number; indices: Uint32Array }): LabeledSequences => {
-      const ds = s.datasets[p.dataset];
-      const all = taskLabels(spec.task, ds, classes);
-      const labels = new Int32Array(p.indices.length);
-      for (let k = 0; k < p.indices.length; k++) labels[k] = all[p.indices[k]];
-      return { seqs: encodeEncounters(ds, typeToToken[p.dataset], p.indices), labels };
-    };
-    const enc: EncodedSite = { name, vocabulary, pool: part(s.pool), test: part(s.test) };
+    const enc = encodeSite(s, (ds) => taskLabels(spec.task, ds, classes), spec.tokenText);
     sites.set(name, enc);
-    const classCounts: Record<string, number> = {};
-    for (const c of classes) classCounts[c] = 0;
-    for (const l of enc.pool.labels) classCounts[classes[l]]++;
-    for (const l of enc.test.labels) classCounts[classes[l]]++;
+    // Own keys only (util/dict.ts): a class named "__proto__" or "constructor" is counted too.
+    const classCounts = countsByName(classes, enc.pool.labels, enc.test.labels);
+    const poolClassCounts = countsByName(classes, enc.pool.labels);
+    const testClassCounts = countsByName(classes, enc.test.labels);
     siteSummaries.push({
       site: name,
       poolEncounters: enc.pool.labels.length,
       testEncounters: enc.test.labels.length,
-      vocabularySize: vocabulary.tokens.length,
+      vocabularySize: enc.vocabulary.length,
       classCounts,
+      poolClassCounts,
+      testClassCounts,
     });
   }
-
-  const specs = new Map<string, EmbeddingSpec>();
-  for (const [name, raw] of Object.entries(spec.embeddings)) {
-    const r = EmbeddingSpec.safeParse(raw);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new InputError(issue.message, {
-        file: path,
-        field: `embeddings.${name}.${issue.path.join(".")}`,
-      });
-    }
-    specs.set(name, r.data);
-  }
+  const checks = {
+    sharedGroups: sharedGroups(new Map([...loadedSites].map(([n, s]) => [n, s.datasets]))),
+    coverage: [...sites.values()].flatMap((src) =>
+      [...sites.values()].filter((t) => t !== src).map((t) => vocabularyCoverage(src, t)),
+    ),
+  };
 
   const providers = new Map<string, Promise<EmbeddingProvider>>();
-  const tables = new Map<string, Promise<EmbeddedSite>>();
-  const vocabDependent = (e: EmbeddingSpec) => e.provider === "onehot" || e.provider === "cooccurrence";
+  const tables = new Map<string, Promise<EmbeddingTable>>();
+  // Embeddings fitted on a vocabulary (one-hot's space, co-occurrence, hashing IDF, a fitted
+  // postprocess) are built per anchor: the source site a model is trained at.
+  const vocabDependent = (e: EmbeddingSpec) => needsSourceVocabulary(e);
 
   const providerFor = (embedding: string, anchor: Anchor): Promise<EmbeddingProvider> => {
-    const es = specs.get(embedding)!;
+    const es = spec.embeddings[embedding];
     const key = vocabDependent(es) ? `${embedding}|${anchor.sites.join("+")}` : embedding;
     let p = providers.get(key);
     if (!p) {
-      const fit = anchorData(anchor.sites.map((n) => sites.get(n)!));
+      const fit = anchorData(anchor.sites.map((n) => sites.get(n) as EncodedSite));
       p = Promise.resolve(
         createProvider(es, { sourceVocabulary: fit.vocabulary, fitData: fit, baseDir: dir }),
       ).catch((e: unknown) => {
@@ -125,16 +115,17 @@ export async function prepareExperiment(
     classes,
     sites,
     siteSummaries,
+    checks,
     embeddingTable(embedding, anchor, site) {
-      const es = specs.get(embedding)!;
+      const es = spec.embeddings[embedding];
       const key = `${vocabDependent(es) ? anchor.sites.join("+") : "*"}|${embedding}|${site}`;
       let t = tables.get(key);
       if (!t) {
         t = (async () => {
           const provider = await providerFor(embedding, anchor);
-          const enc = sites.get(site)!;
+          const enc = sites.get(site) as EncodedSite;
           try {
-            const m = await provider.embed(enc.vocabulary.tokens);
+            const m = await provider.embed(enc.vocabulary);
             return { matrix: withPaddingRow(m), providerId: providerId(provider.info) };
           } catch (e) {
             throw relabel(e, path, `embeddings.${embedding}`, `site "${site}": `);
@@ -155,26 +146,15 @@ function anchorData(sites: EncodedSite[]): {
 } {
   if (sites.length === 1) {
     const s = sites[0];
-    return { vocabulary: s.vocabulary, vocab: s.vocabulary, seqs: s.pool.seqs };
+    const vocabulary: Vocabulary = { site: s.name, tokens: s.vocabulary };
+    return { vocabulary, vocab: vocabulary, seqs: s.pool.seqs };
   }
-  const byKey = new Map<string, Vocabulary["tokens"][number]>();
-  for (const s of sites) for (const t of s.vocabulary.tokens) if (!byKey.has(t.key)) byKey.set(t.key, t);
-  const keys = [...byKey.keys()].sort();
-  const idOf = new Map(keys.map((k, i) => [k, i + 1]));
-  const vocabulary: Vocabulary = {
-    site: sites.map((s) => s.name).join("+"),
-    tokens: keys.map((k) => byKey.get(k)!),
-  };
-  let seqs: TokenSequences = { count: 0, offsets: new Uint32Array(1), tokens: new Uint32Array(0) };
-  for (const s of sites) {
-    const remap = s.vocabulary.tokens.map((t) => idOf.get(t.key)!);
-    const mapped: TokenSequences = {
-      count: s.pool.seqs.count,
-      offsets: s.pool.seqs.offsets,
-      tokens: s.pool.seqs.tokens.map((id) => remap[id - 1]),
-    };
-    seqs = concatSequences(seqs, mapped);
-  }
+  const union = unionByKey(sites.map((s) => s.vocabulary));
+  const vocabulary: Vocabulary = { site: sites.map((s) => s.name).join("+"), tokens: union.tokens };
+  let seqs: TokenSequences = emptySequences();
+  sites.forEach((s, i) => {
+    seqs = concatSequences(seqs, remapSequences(s.pool.seqs, union.remaps[i]));
+  });
   return { vocabulary, vocab: vocabulary, seqs };
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MetricSummary } from "../model/metric-summary.js";
 
 /**
  * The results store: one JSON line per finished grid cell. The report, statistics and resume logic
@@ -8,6 +9,7 @@ import { z } from "zod";
 export const CellKey = z.object({
   /** Stable id: hash of the cell's settings; a rerun skips cells whose id is already stored. */
   id: z.string(),
+  /** transfer/scenarios.ts names; stored as a plain string so a store of another version still reads. */
   scenario: z.string(),
   /** "cnn" (the paper's concept CNN) or "logistic" (the baseline on the mean token embedding). */
   model: z.enum(["cnn", "logistic"]).default("cnn"),
@@ -26,20 +28,7 @@ export const CellKey = z.object({
 });
 export type CellKey = z.infer<typeof CellKey>;
 
-export const MetricSummary = z.object({
-  auroc: z.number(),
-  aurocCI: z.tuple([z.number(), z.number()]).optional(),
-  auprc: z.number().optional(),
-  brier: z.number().optional(),
-  logLoss: z.number().optional(),
-  accuracy: z.number().optional(),
-  ece: z.number().optional(),
-  calibrationIntercept: z.number().optional(),
-  calibrationSlope: z.number().optional(),
-  /** Per-class one-vs-rest AUROC for multi-class tasks. */
-  perClassAuroc: z.record(z.string(), z.number()).optional(),
-});
-export type MetricSummary = z.infer<typeof MetricSummary>;
+export { MetricSummary } from "../model/metric-summary.js";
 
 export const CellResult = z.object({
   key: CellKey,
@@ -60,6 +49,30 @@ export const CellResult = z.object({
   counts: z.object({ train: z.number(), validation: z.number(), test: z.number() }).optional(),
   trainSeconds: z.number().optional(),
   bestValidationAuroc: z.number().optional(),
+  /** The training engine that ran (model/engines; absent when nothing was trained, e.g. source-only). */
+  engine: z.string().optional(),
+  /** The training recipe (`paper` or `converged`, experiment/spec.ts). */
+  recipe: z.string().optional(),
+  /**
+   * What an adaptive arm chose: `auto`'s winning candidate and each candidate's cross-validated
+   * AUROC; the penalty or L2-SP strength of local-bow, stacked and finetune-l2sp.
+   */
+  selection: z
+    .object({
+      winner: z.string().optional(),
+      scores: z.record(z.string(), z.number()).optional(),
+      chosen: z.record(z.string(), z.number()).optional(),
+    })
+    .optional(),
+  /** How training ended: the kept epoch against the last epoch run, validation loss at both. */
+  convergence: z
+    .object({
+      bestEpoch: z.number().int(),
+      epochsRun: z.number().int(),
+      bestValidationLoss: z.number().optional(),
+      lastValidationLoss: z.number().optional(),
+    })
+    .optional(),
   finishedAt: z.string(),
   codeVersion: z.string(),
 });

@@ -1,30 +1,61 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { stableStringify } from "../embed/types.js";
-import { meanLogistic } from "../model/architecture.js";
+import { join, resolve } from "node:path";
+import type { EncodedSite } from "../concepts/encoded-site.js";
+import { withEmbedding } from "../embed/embedded-site.js";
+import type { EmbeddingMatrix } from "../embed/types.js";
+import { meanLogistic, paperCnn } from "../model/architecture.js";
 import { loadModel, saveModel } from "../model/model-file.js";
 import type { ModelArchitecture } from "../model/types.js";
-import { needsSourceModel, type Scenario } from "../transfer/scenarios.js";
+import { needsSourceModel } from "../transfer/scenarios.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { InputError } from "../util/errors.js";
+import { acquireLock, lockedMessage, lockHolder } from "../util/lock.js";
 import { createProgress } from "../util/progress.js";
-import { codeVersionString } from "../util/version.js";
-import { countCells, expandGrid, type Job } from "./grid.js";
-import type { JobPayload, SitePayload } from "./job.js";
+import { redactUrlsDeep } from "../util/redact.js";
+import { containedPath } from "../util/safe-path.js";
+import { stableStringify } from "../util/stable-json.js";
+import { CODE_VERSION, codeVersionString } from "../util/version.js";
+import { expectedCellCosts } from "./cell-cost.js";
+import { experimentChecks } from "./checks.js";
+import { countCells, expandGrid, type GridCell, type Job } from "./grid.js";
+import type { JobPayload } from "./job.js";
 import { createJobRunner, type JobRunner } from "./pool.js";
 import { type Anchor, type PreparedExperiment, prepareExperiment } from "./prepare.js";
 import type { CellKey, CellResult } from "./results.js";
-import type { LoadedSpec } from "./spec.js";
-import { latestById, ResultsStore } from "./store.js";
+import { jobsOfShard } from "./shard.js";
+import { type LoadedSpec, specAsWritten } from "./spec.js";
+import {
+  checkStoreFor,
+  clearStore,
+  experimentFingerprint,
+  LOCK_FILE,
+  latestById,
+  MANIFEST_FILE,
+  makeManifest,
+  RESULTS_FILE,
+  ResultsStore,
+  type ShardSpec,
+  type StoreManifest,
+  writeManifest,
+} from "./store.js";
 
 export interface RunOptions {
   /** Output folder: results.jsonl, provenance.json, models/. */
   out: string;
   /** Worker threads (default: one per core, at most the number of jobs). */
   workers?: number;
+  /**
+   * List the grid and check everything the real run checks (the store's experiment, sites, target
+   * sizes, embeddings and their coverage of every site's tokens), then stop short of training.
+   * Writes nothing.
+   */
   dryRun?: boolean;
+  /** Delete the folder's results (of whatever experiment) and start over. */
+  forceNew?: boolean;
+  /** Run only this shard of the grid (`run --shard k/N`); the store records it. */
+  shard?: ShardSpec | null;
   failFast?: boolean;
   quiet?: boolean;
   /** Where listings go (dry run); defaults to stdout. */
@@ -69,45 +100,140 @@ export interface RunSummary {
  */
 export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promise<RunSummary> {
   const { spec } = loaded;
+  const out = resolve(opts.out);
+  const grid = expandGrid(spec);
+  const shard = opts.shard ?? null;
+  const identity: Omit<StoreManifest, "format" | "version" | "createdAt"> = {
+    fingerprint: experimentFingerprint(spec, CODE_VERSION),
+    spec: spec.name,
+    codeVersion: CODE_VERSION,
+    grid: grid.flatMap((j) => j.cells.map((c) => c.id)),
+    shard,
+  };
+  // Every path the run writes is checked to stay inside --out (or the models folder given).
+  const paths = {
+    out,
+    results: containedPath(out, [RESULTS_FILE], "results store"),
+    models: opts.modelsDir ?? containedPath(out, ["models"], "models folder"),
+  };
+  if (opts.dryRun) return dryRun(loaded, opts, grid, identity, paths);
+  mkdirSync(out, { recursive: true });
+  // One writer per store: a second run on the same folder stops here, naming the holder.
+  const lock = acquireLock(
+    containedPath(out, [LOCK_FILE], "lock file"),
+    `conceptbridge run ${loaded.path}${shard ? ` --shard ${shard.index}/${shard.count}` : ""}`,
+  );
+  try {
+    if (opts.forceNew) clearStore(out);
+    checkStoreFor(out, identity);
+    return await runInStore(loaded, opts, grid, identity, paths);
+  } finally {
+    lock.release();
+  }
+}
+
+interface RunPaths {
+  out: string;
+  results: string;
+  models: string;
+}
+
+/** The dry run: the real run's checks, then the grid listed; nothing is written. */
+async function dryRun(
+  loaded: LoadedSpec,
+  opts: RunOptions,
+  grid: Job[],
+  identity: Omit<StoreManifest, "format" | "version" | "createdAt">,
+  paths: RunPaths,
+): Promise<RunSummary> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const jobs = expandGrid(spec);
-  const store = new ResultsStore(join(opts.out, "results.jsonl"));
-  store.repair();
-  const done = store.finishedIds();
+  const fresh = opts.forceNew === true;
+  if (!fresh) checkStoreFor(paths.out, identity);
+  const store = new ResultsStore(paths.results, { create: false });
+  const done = fresh ? new Set<string>() : store.finishedIds();
+  const jobs = jobsOfShard(grid, identity.shard);
+  const pendingJobs = pendingOf(jobs, done);
+  await validateRun(loaded, grid, pendingJobs);
   const total = countCells(jobs);
-  const pendingJobs = jobs
+  const pendingCells = pendingJobs.reduce((n, j) => n + j.pending.length, 0);
+  for (const j of jobs)
+    for (const c of j.cells) log(`${done.has(c.id) ? "done   " : "pending"} ${describeCell(c)}  [${c.id}]`);
+  const shard = identity.shard ? ` (shard ${identity.shard.index}/${identity.shard.count})` : "";
+  log(`${total} cells in ${jobs.length} jobs${shard}: ${total - pendingCells} done, ${pendingCells} to run`);
+  if (fresh) log(`--force-new: the results in ${paths.out} would be deleted first`);
+  const holder = lockHolder(join(paths.out, LOCK_FILE));
+  if (holder) log(`note: this store is ${lockedMessage(holder)}; a run now would stop at once`);
+  return fresh
+    ? { cells: total, skipped: 0, ran: 0, failed: 0, results: [], resultsPath: paths.results }
+    : summary(store, total, total - pendingCells, 0, 0);
+}
+
+function pendingOf(jobs: Job[], done: Set<string>): { job: Job; pending: GridCell[] }[] {
+  return jobs
     .map((j) => ({ job: j, pending: j.cells.filter((c) => !done.has(c.id)) }))
     .filter((j) => j.pending.length > 0);
-  const pendingCells = pendingJobs.reduce((n, j) => n + j.pending.length, 0);
+}
 
-  if (opts.dryRun) {
-    for (const j of jobs)
-      for (const c of j.cells) log(`${done.has(c.id) ? "done   " : "pending"} ${describeCell(c)}  [${c.id}]`);
-    log(`${total} cells in ${jobs.length} jobs: ${total - pendingCells} done, ${pendingCells} to run`);
-    return summary(store, total, total - pendingCells, 0, 0);
-  }
-
+/**
+ * Everything checked before the first cell, by the real run and the dry run alike: every site of
+ * the whole grid loads (a shard checks the others' too, so all shards agree on what the data is),
+ * target sizes fit, and every (embedding, anchor, site) still to run embeds: a token without a vector
+ * fails here, naming the embedding in the spec.
+ */
+async function validateRun(
+  loaded: LoadedSpec,
+  grid: Job[],
+  pendingJobs: { job: Job; pending: GridCell[] }[],
+): Promise<PreparedExperiment> {
   const needed = new Set<string>();
-  for (const j of jobs) {
+  for (const j of grid) {
     needed.add(j.target);
     if (j.source) needed.add(j.source);
   }
   const prepared = await prepareExperiment(loaded, needed);
   validateSizes(loaded, prepared);
-  // Embed every (embedding, anchor, site) the grid needs now: a token without a vector fails the run
-  // here, before any cell, naming the embedding in the spec.
   for (const { job } of pendingJobs) await tablesFor(job, prepared);
-  await writeProvenance(loaded, prepared, opts.out);
+  return prepared;
+}
+
+async function runInStore(
+  loaded: LoadedSpec,
+  opts: RunOptions,
+  grid: Job[],
+  identity: Omit<StoreManifest, "format" | "version" | "createdAt">,
+  paths: RunPaths,
+): Promise<RunSummary> {
+  const { spec } = loaded;
+  const store = new ResultsStore(paths.results);
+  store.repair();
+  const done = store.finishedIds();
+  const jobs = jobsOfShard(grid, identity.shard);
+  const total = countCells(jobs);
+  const pendingJobs = pendingOf(jobs, done);
+  const pendingCells = pendingJobs.reduce((n, j) => n + j.pending.length, 0);
+
+  const prepared = await validateRun(loaded, grid, pendingJobs);
+  // The store is this experiment's from now on (written only once the spec has passed every check,
+  // so a spec refused above leaves no manifest that would refuse its corrected version).
+  if (!existsSync(join(paths.out, MANIFEST_FILE))) writeManifest(paths.out, makeManifest(identity));
+  await writeProvenance(loaded, prepared, paths.out, identity);
   opts.onStart?.({ cells: total, pending: pendingCells });
   if (pendingCells === 0) return summary(store, total, total, 0, 0);
 
   const workers = Math.max(1, Math.min(opts.workers ?? availableParallelism(), pendingJobs.length));
   const runner = opts.runner ?? createJobRunner(workers);
-  const progress = createProgress({ label: spec.name, total: pendingCells, silent: opts.quiet });
+  // The ETA weighs each cell by its expected cost (experiment/cell-cost.ts), not all cells alike.
+  const costs = await expectedCellCosts(spec, prepared, pendingJobs);
+  const progress = createProgress({
+    label: spec.name,
+    total: pendingCells,
+    work: [...costs.values()].reduce((a, b) => a + b, 0),
+    silent: opts.quiet,
+  });
   let ran = 0;
   let failed = 0;
   let firstError: Error | null = null;
-  const modelsDir = opts.modelsDir ?? join(opts.out, "models");
+  const modelsDir = paths.models;
   const saves: Promise<void>[] = [];
   try {
     const queue = [...pendingJobs];
@@ -117,7 +243,7 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
         if (!next || (firstError && opts.failFast)) return;
         const sourceModelPath = sourceModelFile(loaded, next.job, modelsDir, prepared.classes);
         const needsSource =
-          next.job.source !== undefined && next.pending.some((c) => needsSourceModel(c.scenario as Scenario));
+          next.job.source !== undefined && next.pending.some((c) => needsSourceModel(c.scenario));
         // Claim the source model synchronously (no await in between), or wait for its trainer.
         let trained: (() => void) | undefined;
         const inflight = needsSource ? trainingSourceModels.get(sourceModelPath) : undefined;
@@ -148,10 +274,19 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
           const m = e.result.metrics;
           if (e.result.status === "error") {
             failed++;
-            progress.tick(1, `ERROR ${describeCell(e.result.key)}: ${e.result.error}`);
+            progress.tick(
+              1,
+              `ERROR ${describeCell(e.result.key)}: ${e.result.error}`,
+              costs.get(e.result.key.id),
+            );
             if (opts.failFast && !firstError)
               firstError = new Error(`${describeCell(e.result.key)}: ${e.result.error}`);
-          } else progress.tick(1, `${describeCell(e.result.key)} AUROC ${m ? m.auroc.toFixed(3) : "?"}`);
+          } else
+            progress.tick(
+              1,
+              `${describeCell(e.result.key)} AUROC ${m ? m.auroc.toFixed(3) : "?"}`,
+              costs.get(e.result.key.id),
+            );
         });
         // A job that failed before its source model was saved must not leave others waiting.
         await running.finally(() => {
@@ -214,34 +349,19 @@ async function tablesFor(job: Job, prepared: PreparedExperiment) {
 function architectureOf(loaded: LoadedSpec, job: Job, dim: number, classes: number): ModelArchitecture {
   const m = loaded.spec.model;
   if (job.model === "logistic") return meanLogistic(dim, classes);
-  return {
-    kind: "concept-cnn",
-    embeddingDim: dim,
-    kernelSizes: m.kernelSizes,
-    filters: m.filters,
-    numClasses: classes,
-    dropout: m.dropout,
-  };
+  return { ...paperCnn(dim, classes), kernelSizes: m.kernelSizes, filters: m.filters, dropout: m.dropout };
 }
 
 async function buildPayload(
   loaded: LoadedSpec,
   prepared: PreparedExperiment,
   job: Job,
-  pending: CellKey[],
+  pending: GridCell[],
   modelsDir: string,
 ): Promise<JobPayload> {
   const tables = await tablesFor(job, prepared);
-  const site = (name: string, matrix: SitePayload["embedding"]): SitePayload => {
-    const s = prepared.sites.get(name)!;
-    return {
-      name,
-      embedding: matrix,
-      vocabulary: s.vocabulary.tokens.map((t) => ({ key: t.key, text: t.text })),
-      pool: s.pool,
-      test: s.test,
-    };
-  };
+  const site = (name: string, table: { matrix: EmbeddingMatrix; providerId: string }) =>
+    withEmbedding(prepared.sites.get(name) as EncodedSite, table.matrix, table.providerId);
   const sourceModelPath = sourceModelFile(loaded, job, modelsDir, prepared.classes);
   const sourceModel =
     job.source && existsSync(sourceModelPath) ? await loadModel(sourceModelPath) : undefined;
@@ -251,14 +371,13 @@ async function buildPayload(
     pending,
     classes: prepared.classes,
     architecture: architectureOf(loaded, job, anchorTable.matrix.dim, prepared.classes.length),
-    embeddingRef: { providerId: anchorTable.providerId, dimension: anchorTable.matrix.dim, trainable: false },
-    training: loaded.spec.training,
+    training: job.model === "logistic" ? loaded.spec.baselineTraining : loaded.spec.training,
     finetuning: loaded.spec.finetuning,
-    baselineTraining: loaded.spec.baselineTraining,
+    recipe: loaded.spec.recipe,
     bootstrap: loaded.spec.evaluation.bootstrap,
     confidence: loaded.spec.evaluation.confidence,
-    target: site(job.target, tables.target.matrix),
-    ...(job.source && tables.source ? { source: site(job.source, tables.source.matrix) } : {}),
+    target: site(job.target, tables.target),
+    ...(job.source && tables.source ? { source: site(job.source, tables.source) } : {}),
     ...(tables.pooled
       ? {
           pooled: {
@@ -295,7 +414,11 @@ function sourceModelFile(loaded: LoadedSpec, job: Job, modelsDir: string, classe
     )
     .digest("hex")
     .slice(0, 16);
-  return join(modelsDir, `source-${job.source}-${job.embedding}-${job.model}-${job.seed}-${key}.json`);
+  return containedPath(
+    modelsDir,
+    [`source-${job.source}-${job.embedding}-${job.model}-${job.seed}-${key}.json`],
+    "source model file",
+  );
 }
 
 function validateSizes(loaded: LoadedSpec, prepared: PreparedExperiment): void {
@@ -329,21 +452,31 @@ function validateSizes(loaded: LoadedSpec, prepared: PreparedExperiment): void {
   });
 }
 
-async function writeProvenance(loaded: LoadedSpec, prepared: PreparedExperiment, out: string): Promise<void> {
+async function writeProvenance(
+  loaded: LoadedSpec,
+  prepared: PreparedExperiment,
+  out: string,
+  identity: Pick<StoreManifest, "fingerprint" | "shard">,
+): Promise<void> {
   const ids: Record<string, string> = {};
   for (const name of Object.keys(loaded.spec.embeddings)) {
     const first = prepared.sites.keys().next().value as string;
     ids[name] = (await prepared.embeddingTable(name, { sites: [first] }, first)).providerId;
   }
+  // A spec may hold an endpoint URL with a key in it: what is written beside the results never does.
   const provenance = {
-    spec: loaded.spec,
+    spec: redactUrlsDeep(specAsWritten(loaded)),
     specFile: loaded.path,
+    fingerprint: identity.fingerprint,
+    shard: identity.shard,
     codeVersion: codeVersionString(),
     node: process.version,
     seeds: loaded.spec.seeds,
     classes: prepared.classes,
-    embeddingProviders: ids,
+    embeddingProviders: redactUrlsDeep(ids),
     sites: prepared.siteSummaries,
+    // Data checks behind the report's warnings (patients at two sites, coverage, embedding tables).
+    checks: await experimentChecks(loaded, prepared),
     writtenAt: new Date().toISOString(),
   };
   await writeFileAtomic(join(out, "provenance.json"), `${JSON.stringify(provenance, null, 2)}\n`);

@@ -1,6 +1,9 @@
 /**
- * Minimal AUROC for model selection (src/eval/metrics.ts has the full metrics). Ties get average
- * ranks (Mann-Whitney U), which equals sklearn's roc_auc_score.
+ * The project's one AUROC: model selection calls it directly, src/eval/metrics.ts wraps it with input
+ * checks (the data flows model -> eval, so it lives here). Ties get average ranks (Mann-Whitney U),
+ * which equals sklearn's roc_auc_score. Every partial sum is a multiple of 1/2 below 2^53, so U is
+ * exact and the result is U / (pos x neg) correctly rounded, whatever the summation order.
+ * NaN when one class is absent; labels other than 1 count as negatives.
  */
 export function binaryAuroc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
   const n = labels.length;
@@ -52,4 +55,33 @@ export function macroAuroc(labels: ArrayLike<number>, probs: ArrayLike<number>, 
     }
   }
   return count > 0 ? sum / count : Number.NaN;
+}
+
+/**
+ * Standard error of a (macro) AUROC by Hanley & McNeil (1982): for each one-vs-rest class,
+ * sqrt((A(1-A) + (n1-1)(Q1-A^2) + (n0-1)(Q2-A^2)) / (n1 n0)) with Q1 = A/(2-A), Q2 = 2A^2/(1+A);
+ * multi-class: the mean over classes (the macro AUROC's classes are not independent, so this is a
+ * working figure for the one-standard-error rule, not a test). NaN when a class is empty.
+ */
+export function aurocStandardError(labels: ArrayLike<number>, auroc: number, C: number): number {
+  const se = (n1: number, n0: number, A: number) => {
+    if (n1 === 0 || n0 === 0 || Number.isNaN(A)) return Number.NaN;
+    const q1 = A / (2 - A);
+    const q2 = (2 * A * A) / (1 + A);
+    return Math.sqrt((A * (1 - A) + (n1 - 1) * (q1 - A * A) + (n0 - 1) * (q2 - A * A)) / (n1 * n0));
+  };
+  const counts = new Array<number>(C).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  const n = labels.length;
+  if (C === 2) return se(counts[1], counts[0], auroc);
+  let sum = 0;
+  let k = 0;
+  for (let c = 0; c < C; c++) {
+    const s = se(counts[c], n - counts[c], auroc);
+    if (!Number.isNaN(s)) {
+      sum += s;
+      k++;
+    }
+  }
+  return k > 0 ? sum / k : Number.NaN;
 }

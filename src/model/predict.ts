@@ -1,7 +1,14 @@
 import type { TokenSequences } from "../concepts/vocabulary.js";
 import type { EmbeddingMatrix } from "../embed/types.js";
 import { InputError } from "../util/errors.js";
-import { cnnProbs, computeTables, identity, rankingPays, rankTables, softmaxRows } from "./cnn-core.js";
+import {
+  cnnProbs,
+  computeTables,
+  identity,
+  rankingPays,
+  rankTables,
+  softmaxRows,
+} from "./engines/cnn-core.js";
 import { cnnShape, paramsFromWeights } from "./params.js";
 import type { ModelSnapshot } from "./types.js";
 

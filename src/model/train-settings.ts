@@ -8,44 +8,160 @@ import { z } from "zod";
 export const FreezeSettings = z
   .object({
     /** Token embedding matrix (the paper keeps the language-model embeddings fixed). */
-    embedding: z.boolean().default(true),
+    embedding: z
+      .boolean()
+      .describe("Keep the token embedding matrix fixed (the paper keeps language-model embeddings frozen).")
+      .default(true),
     /** Convolution weights and biases. */
-    conv: z.boolean().default(false),
+    conv: z.boolean().describe("Keep the convolution weights and biases fixed.").default(false),
     /** Dense (output) layer. */
-    dense: z.boolean().default(false),
+    dense: z.boolean().describe("Keep the dense (output) layer fixed.").default(false),
   })
   .strict();
 
 export const TrainSettings = z
   .object({
-    optimizer: z.enum(["sgd", "adam"]).default("sgd"),
-    lr: z.number().positive().default(1e-3),
+    optimizer: z.enum(["sgd", "adam"]).describe("Optimiser: SGD (the paper) or Adam.").default("sgd"),
+    lr: z
+      .number()
+      .positive("a learning rate must be above 0: at 0 nothing is learned")
+      .describe("Learning rate.")
+      .default(1e-3),
     /** SGD momentum (torch.optim.SGD semantics: buffer starts at the first gradient, no dampening). */
-    momentum: z.number().min(0).lt(1).default(0.9),
-    nesterov: z.boolean().default(true),
+    momentum: z
+      .number()
+      .min(0, "momentum below 0 would push against the last step")
+      .lt(1, "momentum 1 never forgets a gradient, so the steps grow without bound")
+      .describe(
+        "SGD momentum (torch.optim.SGD semantics: the buffer starts at the first gradient, no dampening).",
+      )
+      .default(0.9),
+    nesterov: z.boolean().describe("Nesterov momentum (SGD).").default(true),
     /** L2 penalty added to the gradient of every trained parameter, biases included (as torch does). */
-    weightDecay: z.number().min(0).default(1e-3),
-    adamBeta1: z.number().min(0).lt(1).default(0.9),
-    adamBeta2: z.number().min(0).lt(1).default(0.999),
-    adamEps: z.number().positive().default(1e-8),
-    batchSize: z.number().int().positive().default(32),
-    epochs: z.number().int().positive().default(50),
-    itersPerEpoch: z.number().int().positive().default(100),
-    freeze: FreezeSettings.default({ embedding: true, conv: false, dense: false }),
+    weightDecay: z
+      .number()
+      .min(0, "a negative weight decay would reward large weights")
+      .describe(
+        "L2 penalty added to the gradient of every trained parameter, biases included (as torch does).",
+      )
+      .default(1e-3),
+    adamBeta1: z
+      .number()
+      .min(0, "Adam's decay rates are fractions")
+      .lt(1, "at 1 Adam's first-moment average never moves from its start")
+      .describe("Adam: decay rate of the gradient average.")
+      .default(0.9),
+    adamBeta2: z
+      .number()
+      .min(0, "Adam's decay rates are fractions")
+      .lt(1, "at 1 Adam's second-moment average never moves from its start")
+      .describe("Adam: decay rate of the squared-gradient average.")
+      .default(0.999),
+    adamEps: z
+      .number()
+      .positive("Adam divides by the root of its second moment plus eps: eps must be above 0")
+      .describe("Adam: added to the denominator for numerical stability.")
+      .default(1e-8),
+    batchSize: z
+      .number()
+      .int()
+      .positive("a batch needs at least one encounter")
+      .describe("Encounters per training step.")
+      .default(32),
+    epochs: z
+      .number()
+      .int()
+      .positive("at least one epoch: the kept weights come from a validated epoch")
+      .describe("Epochs; after each the model is validated and the best epoch's weights are kept.")
+      .default(50),
+    itersPerEpoch: z
+      .number()
+      .int()
+      .positive("an epoch needs at least one step")
+      .describe("Training steps (batches) per epoch.")
+      .default(100),
+    freeze: FreezeSettings.describe("Which parts of the model stay fixed while training.").default({
+      embedding: true,
+      conv: false,
+      dense: false,
+    }),
     /** "none", "balanced" (n / (C * n_c) from the training labels) or one weight per class. */
-    classWeights: z.union([z.enum(["none", "balanced"]), z.array(z.number().positive())]).default("none"),
-    /** Stop after this many epochs without a better validation AUROC; null = never. */
-    earlyStoppingPatience: z.number().int().positive().nullable().default(null),
-    seed: z.number().int().default(0),
+    classWeights: z
+      .union([z.enum(["none", "balanced"]), z.array(z.number().positive("a class weight must be above 0"))])
+      .describe(
+        'Loss weight per class: "none", "balanced" (n / (C n_c) from the training labels) or one weight per class.',
+      )
+      .default("none"),
+    /** Stop after this many epochs without a better validation score (see `selection`); null = never. */
+    earlyStoppingPatience: z
+      .number()
+      .int()
+      .positive("patience counts epochs: at least 1 (null: never stop early)")
+      .nullable()
+      .describe(
+        "Stop after this many epochs without a better validation score (see selection); null = never.",
+      )
+      .default(null),
+    /**
+     * What picks the epoch whose weights are kept: validation AUROC (the paper) or validation log loss
+     * (a model picked by AUROC alone can be far from calibrated: any monotone squashing ties it).
+     */
+    selection: z
+      .enum(["auroc", "loss"])
+      .describe(
+        "What picks the epoch whose weights are kept: validation AUROC (the paper) or validation log loss.",
+      )
+      .default("auroc"),
+    /**
+     * Fine-tuning from a model: its weights before the first step are a candidate too (epoch 0), kept
+     * when no epoch beats them on the validation data, so tuning cannot end worse than where it began
+     * on that data. The paper has no such guard (false).
+     */
+    keepInitial: z
+      .boolean()
+      .describe(
+        "Fine-tuning: the starting weights are a candidate too (epoch 0), so tuning cannot end worse on the validation data.",
+      )
+      .default(false),
+    /**
+     * What weight decay pulls towards: zero (L2, the paper) or the initial weights (L2-SP, Li et al.
+     * 2018: fine-tuning stays near the source model unless the target's data say otherwise).
+     */
+    decayTo: z
+      .enum(["zero", "initial"])
+      .describe("What weight decay pulls towards: zero (L2, the paper) or the initial weights (L2-SP).")
+      .default("zero"),
+    /**
+     * "rms-norm": the learning rate is divided by the root-mean-square norm of the token vectors when
+     * it is above 1, so one rate fits a one-hot or unit-norm table (norm 1) and a raw BERT table (norm
+     * about 15) alike: a conv weight's gradient and curvature scale with the vectors' norm. "none": as
+     * given (the paper).
+     */
+    lrScale: z
+      .enum(["none", "rms-norm"])
+      .describe(
+        "Divide the learning rate by the token vectors' RMS norm (rms-norm) or not (none, the paper).",
+      )
+      .default("none"),
+    seed: z.number().int().describe("Seed of the batch order and initial weights.").default(0),
     /** Fraction of the training data callers hold out for validation (the paper: 20%). */
-    validationFraction: z.number().gt(0).lt(1).default(0.2),
+    validationFraction: z
+      .number()
+      .gt(0, "model selection needs validation encounters")
+      .lt(1, "training needs encounters too")
+      .describe("Fraction of the training data held out for validation (the paper: 20%).")
+      .default(0.2),
     /**
      * "factorized" trains in token space (exact, needs frozen embeddings and SGD for the conv weights);
      * "direct" in embedding space (the reference; any setting); "subspace" is the direct engine in the
      * span of the initial token vectors and filters (exact for a trained embedding with SGD);
-     * "auto" picks the fastest valid one.
+     * "screened" is the direct engine for large vocabularies (wasm SIMD screen of the max-pool, lazy
+     * embedding updates; engines/screened.ts); "auto" picks the fastest valid one.
      */
-    engine: z.enum(["auto", "direct", "factorized", "subspace"]).default("auto"),
+    engine: z
+      .enum(["auto", "direct", "factorized", "subspace", "screened"])
+      .describe('Training engine: "auto" picks the fastest exact one for the settings (model/engines).')
+      .default("auto"),
   })
   .strict();
 
@@ -68,6 +184,57 @@ export const BASELINE_SETTINGS: TrainSettings = TrainSettings.parse({
   lr: 0.05,
   weightDecay: 0,
 });
+
+/**
+ * A CNN recipe that converges on one-hot and on dense embeddings alike: SGD with Nesterov momentum at
+ * 30 times the paper's rate divided by the token vectors' RMS norm (the paper's 1e-3 leaves the model
+ * nearly constant on small data: calibration slopes of 13 and more), the epoch picked by validation
+ * log loss, early stopping after 5 epochs without a better loss, no weight decay (the early stop
+ * regularizes). Measured on the demo's world (n = 200 and 3,500, one-hot and hashing): AUROC within
+ * 0.01 of Adam at lr 1e-3 with calibration slopes 0.98-1.25, 5-10 times faster since SGD keeps the
+ * exact factorized engine; on influenza-dtl with BERT (RMS norm 14.6) unscaled 0.03 diverges after
+ * one epoch, scaled it stops at epoch 18 of 23 at validation AUROC 0.963.
+ */
+export const CONVERGED_SETTINGS: TrainSettings = TrainSettings.parse({
+  lr: 0.03,
+  lrScale: "rms-norm",
+  weightDecay: 0,
+  selection: "loss",
+  earlyStoppingPatience: 5,
+});
+
+/** Fine-tuning under the converged recipe: the paper's fine-tuning rate, the source model a candidate. */
+export const CONVERGED_FINETUNE_SETTINGS: TrainSettings = TrainSettings.parse({
+  ...CONVERGED_SETTINGS,
+  lr: 1e-2,
+  epochs: 20,
+  keepInitial: true,
+});
+
+/** The logistic baseline under the converged recipe: its settings, the epoch picked by validation loss. */
+export const CONVERGED_BASELINE_SETTINGS: TrainSettings = TrainSettings.parse({
+  ...BASELINE_SETTINGS,
+  selection: "loss",
+  earlyStoppingPatience: 5,
+});
+
+/**
+ * Training recipes: the defaults of an experiment's three training blocks. `paper` is the seed
+ * paper's exact schedule (every reproduction spec pins it); `converged` trains to convergence.
+ */
+export const RECIPE_NAMES = ["converged", "paper"] as const;
+export type RecipeName = (typeof RECIPE_NAMES)[number];
+export const RECIPES: Record<
+  RecipeName,
+  { training: TrainSettings; finetuning: TrainSettings; baseline: TrainSettings }
+> = {
+  paper: { training: PAPER_SETTINGS, finetuning: FINETUNE_SETTINGS, baseline: BASELINE_SETTINGS },
+  converged: {
+    training: CONVERGED_SETTINGS,
+    finetuning: CONVERGED_FINETUNE_SETTINGS,
+    baseline: CONVERGED_BASELINE_SETTINGS,
+  },
+};
 
 /** Parse user settings (defaults filled in); throws zod errors, which callers turn into InputError. */
 export function trainSettings(input: TrainSettingsInput = {}): TrainSettings {

@@ -1,28 +1,21 @@
 import { performance } from "node:perf_hooks";
-import type { TokenSequences } from "../concepts/vocabulary.js";
+import type { LabeledSequences } from "../concepts/sequences.js";
 import type { EmbeddingMatrix } from "../embed/types.js";
 import { InputError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
 import { validateArchitecture } from "./architecture.js";
 import { macroAuroc } from "./auroc.js";
 import { BatchSampler } from "./batch-sampler.js";
-import type { Engine, EngineInput, EngineName } from "./engine.js";
-import { DirectCnnEngine } from "./engine-direct.js";
-import { FactorizedCnnEngine } from "./engine-factorized.js";
-import { LogisticEngine } from "./engine-logistic.js";
-import { SubspaceCnnEngine, subspaceBound } from "./engine-subspace.js";
-import { SPARSE_E_DENSITY } from "./gram.js";
-import { optimizerConfig } from "./optimizer.js";
+import { chooseEngine, ENGINES } from "./engines/choose.js";
+import type { Engine, EngineInput, EngineName } from "./engines/engine.js";
+import { optimizerConfig } from "./engines/optimizer.js";
 import { initParams, type ModelParams, paramsFromWeights, paramsToWeights } from "./params.js";
 import { checkTokenIds } from "./predict.js";
 import { TrainSettings } from "./train-settings.js";
 import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "./types.js";
 
-export interface LabeledSequences {
-  seqs: TokenSequences;
-  /** Class index per encounter (0 .. classes.length - 1). */
-  labels: Int32Array;
-}
+/** Token sequences with their class labels: the one definition is concepts/sequences.ts. */
+export type { LabeledSequences };
 
 export interface TrainInput {
   architecture: ModelArchitecture;
@@ -49,6 +42,10 @@ export interface TrainResult {
   seconds: number;
   /** Validation AUROC after each epoch run. */
   history: number[];
+  /** Validation log loss after each epoch run. */
+  lossHistory: number[];
+  /** Epochs run (fewer than settings.epochs when early stopping ended training). */
+  epochsRun: number;
   /** Which engine trained the model. */
   engine: EngineName;
 }
@@ -85,26 +82,44 @@ export function trainModel(input: TrainInput): TrainResult {
     trainDense: !settings.freeze.dense,
     dropoutRng,
   };
-  const engine = createEngine(engineInput, settings, arch, rows);
+  const engine = createEngine(engineInput, scaledSettings(settings, embedding), arch, rows);
 
   const sampler = new BatchSampler(input.train.seqs.count, settings.batchSize, batchRng);
   const history: number[] = [];
+  const lossHistory: number[] = [];
+  // The selection score: higher is better (validation AUROC, or minus the validation log loss).
+  const scoreOf = (v: ValidationScores) => (settings.selection === "loss" ? -v.loss : v.auroc);
   let best = Number.NEGATIVE_INFINITY;
+  let bestAuroc = Number.NaN;
   let bestEpoch = 0;
   let bestCp: unknown = null;
   let sinceBest = 0;
+  if (input.init && settings.keepInitial) {
+    // Epoch 0: the model as it arrived is a candidate like any epoch.
+    const v = validationScores(engine, input.validation, C);
+    if (!Number.isNaN(scoreOf(v))) {
+      best = scoreOf(v);
+      bestAuroc = v.auroc;
+      bestCp = engine.capture();
+    }
+  }
   const anyTrainable = engineInput.trainEmbedding || engineInput.trainConv || engineInput.trainDense;
+  let epochsRun = 0;
   for (let epoch = 1; epoch <= settings.epochs; epoch++) {
     if (anyTrainable)
       for (let it = 0; it < settings.itersPerEpoch; it++) {
         const { order, start } = sampler.next();
         engine.step(order, start, sampler.batchSize);
       }
-    const val = validationAuroc(engine, input.validation, C);
-    history.push(val);
-    input.onProgress?.(epoch, settings.epochs, val);
+    epochsRun = epoch;
+    const v = validationScores(engine, input.validation, C);
+    const val = scoreOf(v);
+    history.push(v.auroc);
+    lossHistory.push(v.loss);
+    input.onProgress?.(epoch, settings.epochs, v.auroc);
     if (val > best || (Number.isNaN(val) && epoch === settings.epochs && bestCp === null)) {
       best = val;
+      bestAuroc = v.auroc;
       bestEpoch = epoch;
       bestCp = engine.capture();
       sinceBest = 0;
@@ -117,7 +132,7 @@ export function trainModel(input: TrainInput): TrainResult {
     // Validation never gave a number (empty or one class): keep the last weights.
     bestCp = engine.capture();
     bestEpoch = history.length;
-    best = Number.NaN;
+    bestAuroc = Number.NaN;
   }
   const exported = (engine as Engine<unknown>).export(bestCp);
   const weights = paramsToWeights(exported.params);
@@ -134,17 +149,40 @@ export function trainModel(input: TrainInput): TrainResult {
   };
   return {
     snapshot,
-    bestValidationAuroc: best,
+    bestValidationAuroc: bestAuroc,
     bestEpoch,
     seconds: (performance.now() - t0) / 1000,
     history,
+    lossHistory,
+    epochsRun,
     engine: engine.name,
   };
 }
 
-function validationAuroc(engine: Engine<unknown>, v: LabeledSequences, C: number): number {
-  if (v.seqs.count === 0) return Number.NaN;
-  return macroAuroc(v.labels, engine.probs(v.seqs), C);
+/** The settings the engine runs with: the learning rate divided by the tokens' RMS norm (when above 1) if asked. */
+function scaledSettings(settings: TrainSettings, embedding: EmbeddingMatrix): TrainSettings {
+  if (settings.lrScale === "none") return settings;
+  const { rows, dim, data } = embedding;
+  let sq = 0;
+  for (let i = dim; i < rows * dim; i++) sq += data[i] * data[i];
+  const rms = Math.sqrt(sq / Math.max(1, rows - 1));
+  // Only large vectors slow the rate down: a table of small vectors (co-occurrence SVD rows) would
+  // otherwise get a rate several times the recipe's and overshoot in the first epochs.
+  return rms > 1 ? { ...settings, lr: settings.lr / rms } : settings;
+}
+
+interface ValidationScores {
+  auroc: number;
+  /** Mean negative log-likelihood of the true class. */
+  loss: number;
+}
+
+function validationScores(engine: Engine<unknown>, v: LabeledSequences, C: number): ValidationScores {
+  if (v.seqs.count === 0) return { auroc: Number.NaN, loss: Number.NaN };
+  const probs = engine.probs(v.seqs);
+  let nll = 0;
+  for (let i = 0; i < v.labels.length; i++) nll -= Math.log(Math.max(probs[i * C + v.labels[i]], 1e-15));
+  return { auroc: macroAuroc(v.labels, probs, C), loss: nll / v.labels.length };
 }
 
 function initFrom(init: ModelSnapshot, arch: ModelArchitecture): ModelParams {
@@ -171,84 +209,19 @@ export function classWeightVector(
   return Float64Array.from(cw);
 }
 
-/** What the engine choice looks at besides the settings. */
-export interface EngineProblem {
-  rows: number;
-  /** Mean tokens per training encounter. */
-  meanTokens: number;
-  /** Fraction of non-zero embedding entries (one-hot: 1 / D). */
-  density: number;
-}
-
-/**
- * Pick the engine. The factorized one is exact only for a frozen embedding with SGD on the conv
- * weights, and needs the rows x rows Gram matrix; the subspace one only for SGD and pays when the
- * initial tokens and filters span far fewer than D dimensions. Among valid engines take the cheapest
- * by a count of multiply-adds (setup + steps), counting only non-zeros of a sparse embedding.
- */
-export function chooseEngine(
-  settings: TrainSettings,
-  arch: ModelArchitecture,
-  problem: EngineProblem,
-): EngineName {
-  if (arch.kind === "mean-logistic") return "logistic";
-  const { rows, meanTokens, density } = problem;
-  const factorizable =
-    settings.freeze.embedding &&
-    (settings.freeze.conv || settings.optimizer === "sgd") &&
-    rows <= MAX_FACTORIZED_ROWS;
-  const D = arch.embeddingDim;
-  const bound = subspaceBound(rows, arch.kernelSizes, arch.filters);
-  const subspaceValid = !settings.freeze.embedding && settings.optimizer === "sgd";
-  if (settings.engine === "factorized" && !factorizable)
-    throw new InputError(
-      `the factorized engine needs a frozen embedding, SGD for the conv layer and at most ${MAX_FACTORIZED_ROWS} tokens`,
-      { field: "settings.engine" },
-    );
-  if (settings.engine === "subspace" && !subspaceValid)
-    throw new InputError("the subspace engine needs a trained embedding and SGD", {
-      field: "settings.engine",
-    });
-  if (settings.engine !== "auto") return settings.engine;
-  if (subspaceValid) return bound < 0.8 * D ? "subspace" : "direct";
-  if (!factorizable) return "direct";
-  // Frozen conv: the factorized engine pools each encounter once and then trains the dense layer alone.
-  if (settings.freeze.conv) return "factorized";
-  const steps = settings.epochs * settings.itersPerEpoch;
-  const FK = arch.filters.reduce((s, f, i) => s + f * arch.kernelSizes[i], 0);
-  const perRow = Math.max(1, density * D);
-  const distinct = Math.min(rows, settings.batchSize * Math.max(1, meanTokens));
-  // Both engines pool every batch; the direct one scans every token (about 3 operations per token and
-  // filter), the factorized one walks its kept ranking (a few per filter).
-  const direct = steps * (distinct * perRow * FK * 2 + settings.batchSize * Math.max(1, meanTokens) * FK * 3);
-  // Two rows share a column with probability about perRow^2 / D: the non-zeros of a row of K.
-  const kRow = Math.min(rows, 1 + (rows * perRow * perRow) / D);
-  const gramCost = density < SPARSE_E_DENSITY ? D * (rows * density) ** 2 : rows * rows * D;
-  const factorized =
-    gramCost + rows * perRow * FK + steps * (settings.batchSize * FK * (kRow + 5) + 8 * rows * FK);
-  return factorized <= direct ? "factorized" : "direct";
-}
-
-/** Largest vocabulary (+1) for the factorized engine: its Gram matrix takes rows^2 x 8 bytes (<= 256 MB). */
-export const MAX_FACTORIZED_ROWS = 5792;
-
 function createEngine(
   ei: EngineInput,
   settings: TrainSettings,
   arch: ModelArchitecture,
   rows: number,
 ): Engine<unknown> {
-  const cfg = optimizerConfig(settings);
   const seqs = ei.train.seqs;
   const meanTokens = seqs.count > 0 ? seqs.offsets[seqs.count] / seqs.count : 0;
   let nnz = 0;
   for (const x of ei.embedding) if (x !== 0) nnz++;
   const density = nnz / Math.max(1, ei.embedding.length);
   const kind = chooseEngine(settings, arch, { rows, meanTokens, density });
-  if (kind === "logistic") return new LogisticEngine(ei, cfg) as Engine<unknown>;
-  if (kind === "factorized") return new FactorizedCnnEngine(ei, cfg) as Engine<unknown>;
-  if (kind === "subspace") return new SubspaceCnnEngine(ei, cfg) as Engine<unknown>;
-  return new DirectCnnEngine(ei, cfg) as Engine<unknown>;
+  return ENGINES[kind].create(ei, optimizerConfig(settings));
 }
 
 function checkInputs(input: TrainInput, settings: TrainSettings): void {

@@ -4,9 +4,11 @@ import {
   adjustPValues,
   type BinaryPredictions,
   binaryAuroc,
+  type ClassPredictions,
   delongInterval,
   hasBothClasses,
   multiclassAuroc,
+  pairedBootstrapVersusReference,
   pairedDelong,
   seedSpread,
 } from "./stats.js";
@@ -22,9 +24,11 @@ import {
  *   typical single run (the sd shows training/seed variability on top of it).
  * - Reference: the reference scenario's arm with the same embedding, else the baseline embedding,
  *   else the first embedding; always without recalibration; same target, size and seed.
- * - Test: paired DeLong (binary tasks) when both arms scored the same test set (labels equal
+ * - Test: paired DeLong (binary tasks) or a paired stratified bootstrap of the macro one-vs-rest
+ *   AUROC difference (multi-class tasks) when both arms scored the same test set (labels equal
  *   element-wise); Holm-adjusted over the arms of one table, seed and recalibration setting (or
- *   unadjusted, by setting).
+ *   unadjusted, by setting). No test at all when the test set has fewer than `minTestEvents` events
+ *   in a class (the table is then `smallSample`: too few events to rank arms).
  *   An arm is marked when the adjusted p < alpha in every tested seed in the same direction;
  *   "partial" when only in some.
  */
@@ -66,6 +70,8 @@ export interface SeedResult {
   ciMethod: "delong" | "stored" | null;
   nTest: number | null;
   nPositive: number | null;
+  /** Test-set encounters per class (in the task's class order), from stored predictions. */
+  classCounts: number[] | null;
   /** Training encounters used (aggregate count), when the store records it. */
   nTrain: number | null;
   metrics: MetricSummary | null;
@@ -73,6 +79,17 @@ export interface SeedResult {
   comparison: SeedComparison | null;
   /** Why there is no comparison, when there is none and the arm is not the reference. */
   comparisonNote: string | null;
+  /** `auto` cells: the candidate the nested cross-validation picked and every candidate's CV AUROC. */
+  selection: Selection | null;
+  bestValidationAuroc: number | null;
+  /** Epoch the kept model came from and the epochs run, when the cell records them (1-based). */
+  bestEpoch: number | null;
+  epochs: number | null;
+}
+
+export interface Selection {
+  winner: string;
+  scores: Record<string, number>;
 }
 
 export type Mark = "ref" | "up" | "down" | "partial" | "none" | "untested";
@@ -116,6 +133,14 @@ export interface ReportTable {
   testN: [number, number] | null;
   testPositives: [number, number] | null;
   seeds: number[];
+  /** Class names of the task (from stored predictions; [] when none are stored). */
+  classes: string[];
+  /** Smallest test-set count of any class in any seed (binary: min of positives and negatives). */
+  minClassCount: number | null;
+  /** Fewer than `minTestEvents` in a class: arms are not tested against each other. */
+  smallSample: boolean;
+  /** How arms were tested: "delong" (binary), "bootstrap" (multi-class) or "none". */
+  testMethod: "delong" | "bootstrap" | "none";
 }
 
 export interface FailedCell {
@@ -135,6 +160,8 @@ export interface Aggregation {
   failures: FailedCell[];
   /** Row-level predictions for curves; never serialised. Keyed by predictionKey(). */
   predictions: ReadonlyMap<string, BinaryPredictions>;
+  /** Row-level multi-class predictions (N x C rows) for the paired bootstrap; never serialised. */
+  classPredictions: ReadonlyMap<string, ClassPredictions>;
 }
 
 export function armLabel(arm: ArmKey): string {
@@ -212,6 +239,7 @@ export function aggregate(cells: readonly CellResult[], settings: ReportSettings
   }
 
   const predictions = new Map<string, BinaryPredictions>();
+  const classPredictions = new Map<string, ClassPredictions>();
   const usedIds = new Set<string>();
   const tables = [...tableKeys.values()].sort(compareTableKeys).map((key) => {
     const members = usable.filter(
@@ -227,9 +255,18 @@ export function aggregate(cells: readonly CellResult[], settings: ReportSettings
     // Names differing only in punctuation/case could collide; ids name files, so keep them unique.
     for (let i = 2; usedIds.has(id); i++) id = `${id}-${i}`;
     usedIds.add(id);
-    return buildTable(id, key, members, settings, scenarioOrder, embeddingOrder, predictions);
+    return buildTable(
+      id,
+      key,
+      members,
+      settings,
+      scenarioOrder,
+      embeddingOrder,
+      predictions,
+      classPredictions,
+    );
   });
-  return { tables, failures, predictions };
+  return { tables, failures, predictions, classPredictions };
 }
 
 function buildTable(
@@ -240,6 +277,7 @@ function buildTable(
   scenarioOrder: string[],
   embeddingOrder: string[],
   predictions: Map<string, BinaryPredictions>,
+  classPredictions: Map<string, ClassPredictions>,
 ): ReportTable {
   const byArm = new Map<string, { arm: ArmKey; cells: CellResult[] }>();
   for (const c of cells) {
@@ -266,14 +304,17 @@ function buildTable(
 
   let binary = true;
   let positiveClass: string | null = null;
+  let classes: string[] = [];
   // Per arm and seed: the seed result and (binary) predictions for the paired tests.
   const perArm = armEntries.map(({ arm, cells: armCells }) => {
     const seeds = [...armCells].sort((a, b) => a.key.seed - b.key.seed);
     const results = seeds.map((c) => {
-      const { result, preds, isBinary, positive } = seedResult(c);
+      const { result, preds, classPreds, isBinary, positive } = seedResult(c);
       if (!isBinary) binary = false;
       if (positive) positiveClass ??= positive;
+      if (classes.length === 0 && c.predictions) classes = [...c.predictions.classes];
       if (preds) predictions.set(predictionKey(id, arm, c.key.seed), preds);
+      if (classPreds) classPredictions.set(predictionKey(id, arm, c.key.seed), classPreds);
       return result;
     });
     return { arm, results };
@@ -293,6 +334,11 @@ function buildTable(
     a.scenario === settings.referenceScenario && a.model === refModel && a.recalibration === "none";
   const refEmbeddings = perArm.filter((a) => isRef(a.arm)).map((a) => a.arm.embedding);
   const seedsAll = [...new Set(perArm.flatMap((a) => a.results.map((r) => r.seed)))].sort((a, b) => a - b);
+  const current = settings.compatibility === "current";
+  const counted = perArm.flatMap((a) => a.results.map((r) => r.classCounts)).filter((c) => c !== null);
+  const minClassCount = counted.length > 0 ? Math.min(...counted.flat()) : null;
+  const smallSample = current && minClassCount !== null && minClassCount < settings.minTestEvents;
+  const multiclassTests = current && !binary;
   for (const seed of seedsAll) {
     const family: {
       result: SeedResult;
@@ -301,9 +347,15 @@ function buildTable(
       diff: number;
       p: number;
     }[] = [];
+    // Multi-class arms waiting for one bootstrap per reference (all share its resamples).
+    const pending = new Map<string, { result: SeedResult; recal: Recalibration; scores: number[] }[]>();
     for (const { arm, results } of perArm) {
       const result = results.find((r) => r.seed === seed);
       if (!result || isRef(arm)) continue;
+      if (smallSample) {
+        result.comparisonNote = `too few events in the test set to rank arms (fewer than ${settings.minTestEvents} in a class)`;
+        continue;
+      }
       const refEmbedding = chooseReference(arm.embedding, refEmbeddings, settings.baselineEmbedding);
       if (refEmbedding === null) {
         result.comparisonNote = `no ${settings.referenceScenario} arm in this table`;
@@ -315,6 +367,20 @@ function buildTable(
         embedding: refEmbedding,
         recalibration: "none",
       };
+      if (multiclassTests) {
+        const a = classPredictions.get(predictionKey(id, arm, seed));
+        const b = classPredictions.get(predictionKey(id, refArm, seed));
+        if (!a || !b) {
+          result.comparisonNote = `no stored predictions for this arm or the ${settings.referenceScenario} arm at seed ${seed}`;
+        } else if (!sameLabels(a.labels, b.labels)) {
+          result.comparisonNote = "different test sets: not paired";
+        } else {
+          const list = pending.get(refEmbedding) ?? [];
+          list.push({ result, recal: arm.recalibration, scores: a.scores });
+          pending.set(refEmbedding, list);
+        }
+        continue;
+      }
       const a = predictions.get(predictionKey(id, arm, seed));
       const b = predictions.get(predictionKey(id, refArm, seed));
       if (!a || !b) {
@@ -329,6 +395,28 @@ function buildTable(
       }
       const t = pairedDelong(a.labels, a.scores, b.scores);
       family.push({ result, recal: arm.recalibration, refEmbedding, diff: t.diff, p: t.p });
+    }
+    for (const [refEmbedding, list] of pending) {
+      const ref = classPredictions.get(
+        predictionKey(
+          id,
+          {
+            scenario: settings.referenceScenario,
+            model: refModel,
+            embedding: refEmbedding,
+            recalibration: "none",
+          },
+          seed,
+        ),
+      )!;
+      const tests = pairedBootstrapVersusReference(
+        ref,
+        list.map((l) => l.scores),
+        settings.testResamples,
+      );
+      list.forEach((l, i) => {
+        family.push({ result: l.result, recal: l.recal, refEmbedding, diff: tests[i].diff, p: tests[i].p });
+      });
     }
     for (const recal of new Set(family.map((f) => f.recal))) {
       const members = family.filter((f) => f.recal === recal);
@@ -375,12 +463,17 @@ function buildTable(
     testN: range(allSeeds.map((s) => s.nTest)),
     testPositives: binary ? range(allSeeds.map((s) => s.nPositive)) : null,
     seeds: seedsAll,
+    classes,
+    minClassCount,
+    smallSample,
+    testMethod: smallSample ? "none" : binary ? "delong" : multiclassTests ? "bootstrap" : "none",
   };
 }
 
 function seedResult(c: CellResult): {
   result: SeedResult;
   preds: BinaryPredictions | null;
+  classPreds: ClassPredictions | null;
   isBinary: boolean;
   positive: string | null;
 } {
@@ -388,6 +481,16 @@ function seedResult(c: CellResult): {
   const isBinary = p ? p.classes.length === 2 : !c.metrics?.perClassAuroc;
   // A test set with one class has no AUROC: keep the stored metrics, but no CI, test or curve.
   const preds = p && isBinary && hasBothClasses(p.labels) ? binaryScores(p.labels, p.scores) : null;
+  const C = p ? p.classes.length : 0;
+  const classPreds =
+    p && !isBinary && p.scores.length === C * p.labels.length
+      ? { labels: p.labels, scores: p.scores, classes: C }
+      : null;
+  let classCounts: number[] | null = null;
+  if (p && C >= 2) {
+    classCounts = new Array(C).fill(0);
+    for (const y of p.labels) if (y >= 0 && y < C) classCounts[y]++;
+  }
   let auroc = c.metrics?.auroc;
   if (auroc === undefined && p) {
     if (preds) auroc = binaryAuroc(preds);
@@ -410,16 +513,45 @@ function seedResult(c: CellResult): {
       ciMethod,
       nTest: p ? p.labels.length : (c.counts?.test ?? null),
       nPositive: preds ? preds.labels.reduce((s, y) => s + (y === 1 ? 1 : 0), 0) : null,
+      classCounts,
       nTrain: c.counts?.train ?? null,
       metrics: c.metrics ?? null,
       before: c.metricsBeforeRecalibration ?? null,
       comparison: null,
       comparisonNote: null,
+      selection: selectionOf(c),
+      bestValidationAuroc: c.bestValidationAuroc ?? null,
+      // The runner's convergence record (experiment/job.ts); older or hand-made lines may carry the
+      // two numbers at the top level.
+      bestEpoch: c.convergence?.bestEpoch ?? numberField(c, "bestEpoch"),
+      epochs: c.convergence?.epochsRun ?? numberField(c, "epochs"),
     },
     preds,
+    classPreds,
     isBinary,
     positive: p && isBinary ? p.classes[1] : null,
   };
+}
+
+/**
+ * The `auto` scenario's selection record, read from the cell as the runner stores it (a field the
+ * results schema may not name yet, so it is read defensively).
+ */
+function selectionOf(c: CellResult): Selection | null {
+  const s = (c as { selection?: unknown }).selection;
+  if (typeof s !== "object" || s === null) return null;
+  const { winner, scores } = s as { winner?: unknown; scores?: unknown };
+  if (typeof winner !== "string") return null;
+  const out: Record<string, number> = {};
+  if (typeof scores === "object" && scores !== null) {
+    for (const [k, v] of Object.entries(scores)) if (typeof v === "number" && Number.isFinite(v)) out[k] = v;
+  }
+  return { winner, scores: out };
+}
+
+function numberField(c: CellResult, name: string): number | null {
+  const v = (c as Record<string, unknown>)[name];
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
 /** Binary scores as P(class 1): N values, or the second column of N x 2 rows (both are stored). */

@@ -1,18 +1,34 @@
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { type Aggregation, compareSizes, type ReportTable, rowLabel, sizeLabel, slug } from "./aggregate.js";
-import { calibrationCurves, learningCurve, rocCurves, round } from "./curves.js";
+import {
+  type Aggregation,
+  type ArmKey,
+  compareSizes,
+  type ReportTable,
+  rowLabel,
+  sizeLabel,
+  slug,
+} from "./aggregate.js";
+import {
+  type CalibrationPoint,
+  calibrationCurves,
+  learningCurve,
+  type NetBenefitPoint,
+  netBenefitCurves,
+  rocCurves,
+  round,
+} from "./curves.js";
 import type { ReportSettings } from "./settings.js";
 
 /**
  * The report's figures as vega-lite specs, rendered to SVG by vega (headless, no browser) and to
  * PNG by resvg. One set of figures per task and transfer direction: AUROC bars with CIs (faceted by
- * target size), ROC curves, the learning curve (AUROC vs target training size) and reliability
- * curves before/after recalibration.
+ * target size), ROC curves, the learning curve (AUROC vs target training size), binned calibration
+ * curves with their intervals before/after recalibration, and net-benefit (decision) curves.
  */
 
-export type ChartKind = "bars" | "roc" | "learning" | "calibration";
+export type ChartKind = "bars" | "roc" | "learning" | "calibration" | "net-benefit";
 
 export interface ChartSpec {
   /** File-name-safe id, unique in the report. */
@@ -83,15 +99,14 @@ export function chartSpecs(agg: Aggregation, settings: ReportSettings): ChartSpe
     if (new Set(learning.map((p) => p.size)).size >= 2) {
       out.push(learningChart(base, group.label, learning, rows, embeddings));
     }
+    // Calibration and net benefit at the largest target size, one panel/line per scenario (its
+    // best embedding by mean AUROC), so a 14-scenario grid stays readable.
     const calTable = tables[tables.length - 1];
-    const cal = calibrationCurves(calTable, agg, settings);
+    const best = bestEmbeddingPerScenario(calTable);
+    const cal = calibrationCurves(calTable, agg, settings, best);
     if (cal.length > 0) {
-      const hasRecal = calTable.arms.some((a) => a.arm.recalibration !== "none");
-      const panels = unique(
-        calTable.arms
-          .filter((a) => a.arm.recalibration === "none")
-          .map((a) => `${rowLabel(a.arm)} · ${a.arm.embedding}`),
-      );
+      const hasRecal = cal.some((p) => p.recalibration !== "none");
+      const panels = unique(cal.map((p) => `${p.scenario} · ${p.embedding}`));
       out.push(
         calibrationChart(
           base,
@@ -103,6 +118,10 @@ export function chartSpecs(agg: Aggregation, settings: ReportSettings): ChartSpe
           settings,
         ),
       );
+    }
+    const nb = netBenefitCurves(calTable, agg, settings, best);
+    if (nb.length > 0) {
+      out.push(netBenefitChart(base, group.label, nb, sizeLabel(calTable.key.targetSize), settings));
     }
   }
   return out;
@@ -297,10 +316,22 @@ function learningChart(
   };
 }
 
+/** Per scenario and model, its embedding with the highest mean AUROC (no recalibration). */
+function bestEmbeddingPerScenario(t: ReportTable): ArmKey[] {
+  const best = new Map<string, { arm: ArmKey; mean: number }>();
+  for (const a of t.arms) {
+    if (a.arm.recalibration !== "none" || !Number.isFinite(a.mean)) continue;
+    const k = `${a.arm.scenario}|${a.arm.model}`;
+    const cur = best.get(k);
+    if (!cur || a.mean > cur.mean) best.set(k, { arm: a.arm, mean: a.mean });
+  }
+  return [...best.values()].map((b) => b.arm);
+}
+
 function calibrationChart(
   base: string,
   group: string,
-  values: { scenario: string; embedding: string }[],
+  values: CalibrationPoint[],
   panelOrder: string[],
   size: string,
   hasRecal: boolean,
@@ -308,12 +339,24 @@ function calibrationChart(
 ): ChartSpec {
   const panels = values.map((v) => ({ ...v, panel: `${v.scenario} · ${v.embedding}` }));
   const title = `Calibration${hasRecal ? " before/after recalibration" : ""} — ${group} (target size ${size})`;
+  const x = {
+    field: "meanPredicted",
+    type: "quantitative",
+    title: "Mean predicted probability",
+    scale: { domain: [0, 1] },
+  };
+  const color = {
+    field: "recalibration",
+    type: "nominal",
+    sort: ["none", "intercept", "logistic"],
+    title: "Recalibration",
+  };
   return {
     id: `${base}-calibration`,
     kind: "calibration",
     group,
     title,
-    caption: `Observed event rate against mean predicted probability in ${settings.calibrationBins} equal-width bins, predictions pooled over seeds; bins with fewer than ${settings.smallCellThreshold} encounters per seed are not drawn. On the diagonal = well calibrated.${hasRecal ? ' Colour: recalibration ("none" = as transferred).' : ""}`,
+    caption: `Observed event rate (points, with Wilson 95% intervals) against mean predicted probability, predictions pooled over seeds, in ${settings.calibrationBins} equal-width bins merged until each holds at least ${settings.smallCellThreshold} events and ${settings.smallCellThreshold} non-events per seed (no bin counts are shown: a rate beside its count gives the count back). One panel per scenario, with its best embedding. On the diagonal = well calibrated.${hasRecal ? ' Colour: recalibration ("none" = as trained or transferred).' : ""}`,
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
       title,
@@ -331,26 +374,20 @@ function calibrationChart(
           {
             mark: { type: "line", point: true, strokeWidth: 1.6 },
             encoding: {
-              x: {
-                field: "meanPredicted",
-                type: "quantitative",
-                title: "Mean predicted probability",
-                scale: { domain: [0, 1] },
-              },
+              x,
               y: {
                 field: "observed",
                 type: "quantitative",
                 title: "Observed rate",
                 scale: { domain: [0, 1] },
               },
-              color: {
-                field: "recalibration",
-                type: "nominal",
-                sort: ["none", "intercept", "logistic"],
-                title: "Recalibration",
-              },
+              color,
               order: { field: "meanPredicted" },
             },
+          },
+          {
+            mark: { type: "rule", strokeWidth: 1.1, opacity: 0.7 },
+            encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
           },
         ],
       },
@@ -358,6 +395,81 @@ function calibrationChart(
     } as TopLevelSpec,
   };
 }
+
+function netBenefitChart(
+  base: string,
+  group: string,
+  values: NetBenefitPoint[],
+  size: string,
+  settings: ReportSettings,
+): ChartSpec {
+  const curves = unique(values.map((v) => v.curve));
+  const arms = curves.filter((c) => c !== "treat all" && c !== "treat none");
+  const order = [...arms, "treat all", "treat none"];
+  const top = Math.max(0.05, ...values.map((v) => v.netBenefit));
+  const floor = -Math.max(0.02, top * 0.25);
+  const title = `Net benefit — ${group} (target size ${size})`;
+  return {
+    id: `${base}-net-benefit`,
+    kind: "net-benefit",
+    group,
+    title,
+    caption: `Decision curves: net benefit = TP/n − FP/n × t/(1 − t) of treating everyone whose predicted risk is at least the threshold t, mean over seeds, beside treating all and treating none. A model helps at thresholds where its curve lies above both. Drawn only at thresholds where every cell of the 2 × 2 table has at least ${settings.smallCellThreshold} people; one line per scenario (its best embedding), as trained or transferred (no recalibration).`,
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title,
+      data: { values },
+      width: 460,
+      height: 260,
+      mark: { type: "line", strokeWidth: 1.6, clip: true },
+      encoding: {
+        x: {
+          field: "threshold",
+          type: "quantitative",
+          title: "Threshold probability",
+          axis: { format: "%" },
+        },
+        y: {
+          field: "netBenefit",
+          type: "quantitative",
+          title: "Net benefit",
+          scale: { domain: [floor, top * 1.05] },
+        },
+        color: {
+          field: "curve",
+          type: "nominal",
+          sort: order,
+          title: null,
+          scale: {
+            domain: order,
+            range: [...arms.map((_, i) => PALETTE[i % PALETTE.length]), "#6b7280", "#111827"],
+          },
+        },
+        strokeDash: {
+          field: "curve",
+          type: "nominal",
+          sort: order,
+          title: null,
+          scale: { domain: order, range: [...arms.map(() => [1, 0]), [5, 3], [2, 2]] },
+        },
+        order: { field: "threshold" },
+      },
+      config: { ...CONFIG, legend: { ...CONFIG.legend, columns: 3, labelLimit: 280 } },
+    } as TopLevelSpec,
+  };
+}
+
+const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+];
 
 /** Render a vega-lite spec to an SVG string (headless: no canvas, no DOM, no network). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {

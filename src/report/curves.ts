@@ -1,3 +1,5 @@
+import { mergedBins, wilsonInterval } from "../eval/calibration-curve.js";
+import { netBenefitCurve } from "../eval/net-benefit.js";
 import {
   type Aggregation,
   type ArmKey,
@@ -11,13 +13,16 @@ import {
   type TargetSize,
 } from "./aggregate.js";
 import type { ReportSettings } from "./settings.js";
-import { reliability, roc, seedSpread } from "./stats.js";
+import { roc, seedSpread } from "./stats.js";
 
 /**
  * Chart data derived from predictions. Everything returned here is an aggregate: ROC curves are
  * averaged over seeds on a fixed false-positive-rate grid (no per-patient steps, no thresholds,
- * which are patients' scores), and reliability bins with fewer than the small-cell threshold of
- * items per seed are dropped (a bin of one item would reveal that patient's score).
+ * which are patients' scores); calibration bins are merged until each holds at least the
+ * small-cell threshold of events and of non-events per seed, and carry no counts (a rate beside its
+ * count gives the count back); net benefit is drawn only at thresholds where every cell of the
+ * 2 x 2 table has at least the threshold of people in every seed. Tables whose test set has a class
+ * below the threshold get neither.
  */
 
 export interface RocPoint {
@@ -41,7 +46,16 @@ export interface CalibrationPoint {
   size: string;
   meanPredicted: number;
   observed: number;
-  count: number;
+  /** Wilson 95% interval of the observed rate (effective n = pooled n / seeds). */
+  lo: number;
+  hi: number;
+}
+
+export interface NetBenefitPoint {
+  /** Curve name: an arm ("finetune-all · hashing"), "treat all" or "treat none". */
+  curve: string;
+  threshold: number;
+  netBenefit: number;
 }
 
 export interface LearningPoint {
@@ -101,33 +115,115 @@ export function interpolateTpr(fpr: readonly number[], tpr: readonly number[], f
   return tpr[lo] + ((tpr[hi] - tpr[lo]) * (f - fpr[lo])) / (fpr[hi] - fpr[lo]);
 }
 
-/** Reliability curves per arm, predictions pooled over seeds; small bins dropped. */
+/** A table whose test set has a class below the small-cell threshold gets no calibration or net-benefit data. */
+function publishable(table: ReportTable, settings: ReportSettings): boolean {
+  return (
+    table.binary &&
+    !table.smallSample &&
+    table.minClassCount !== null &&
+    table.minClassCount >= settings.smallCellThreshold
+  );
+}
+
+/**
+ * Binned calibration curves per arm (all recalibration settings), predictions pooled over seeds:
+ * equal-width bins merged until each has at least threshold x seeds events and non-events, the
+ * observed rate with a Wilson 95% interval. `arms` limits the panels (default: every arm).
+ */
 export function calibrationCurves(
   table: ReportTable,
   agg: Aggregation,
   settings: ReportSettings,
+  arms?: readonly ArmKey[],
 ): CalibrationPoint[] {
-  if (!table.binary) return [];
+  if (!publishable(table, settings)) return [];
   const out: CalibrationPoint[] = [];
   for (const a of table.arms) {
+    if (
+      arms &&
+      !arms.some(
+        (k) => k.scenario === a.arm.scenario && k.model === a.arm.model && k.embedding === a.arm.embedding,
+      )
+    )
+      continue;
     const preds = a.seeds
       .map((s) => agg.predictions.get(predictionKey(table.id, a.arm, s.seed)))
       .filter((p) => p !== undefined);
     if (preds.length === 0) continue;
-    const pooled = { labels: preds.flatMap((p) => p.labels), scores: preds.flatMap((p) => p.scores) };
-    const curve = reliability(pooled, settings.calibrationBins);
-    const minCount = settings.smallCellThreshold * preds.length;
-    curve.count.forEach((n, i) => {
-      if (n < minCount) return;
+    const S = preds.length;
+    const labels = preds.flatMap((p) => p.labels);
+    const scores = preds.flatMap((p) => p.scores);
+    const min = settings.smallCellThreshold * S;
+    for (const b of mergedBins(labels, scores, settings.calibrationBins, min, min)) {
+      const [lo, hi] = wilsonInterval(b.events / S, b.n / S);
       out.push({
         ...armFields(a.arm),
         recalibration: a.arm.recalibration,
         size: sizeLabel(table.key.targetSize),
-        meanPredicted: round(curve.meanPredicted[i]),
-        observed: round(curve.observed[i]),
-        count: Math.round(n / preds.length),
+        meanPredicted: round(b.sumPredicted / b.n),
+        observed: round(b.events / b.n),
+        lo: round(lo),
+        hi: round(hi),
+      });
+    }
+  }
+  return out;
+}
+
+/** Decision thresholds of the net-benefit curves: 1% to 99% in steps of 1%. */
+export const NET_BENEFIT_THRESHOLDS = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
+
+/**
+ * Net-benefit (decision) curves of the given arms, mean over seeds, with "treat all" and "treat
+ * none"; a threshold is kept only where every seed's 2 x 2 table has every cell at or above the
+ * small-cell threshold (for "treat all" the test set's classes already are).
+ */
+export function netBenefitCurves(
+  table: ReportTable,
+  agg: Aggregation,
+  settings: ReportSettings,
+  arms: readonly ArmKey[],
+): NetBenefitPoint[] {
+  if (!publishable(table, settings)) return [];
+  const th = settings.smallCellThreshold;
+  const out: NetBenefitPoint[] = [];
+  const thresholds = new Set<number>();
+  let treatAll: number[][] = [];
+  for (const arm of arms) {
+    const a = table.arms.find(
+      (x) =>
+        x.arm.scenario === arm.scenario &&
+        x.arm.model === arm.model &&
+        x.arm.embedding === arm.embedding &&
+        x.arm.recalibration === arm.recalibration,
+    );
+    if (!a) continue;
+    const curves = a.seeds
+      .map((s) => agg.predictions.get(predictionKey(table.id, a.arm, s.seed)))
+      .filter((p) => p !== undefined)
+      .map((p) => netBenefitCurve(p.labels, p.scores, NET_BENEFIT_THRESHOLDS));
+    if (curves.length === 0) continue;
+    if (treatAll.length === 0) treatAll = curves.map((c) => c.map((p) => p.treatAll));
+    NET_BENEFIT_THRESHOLDS.forEach((t, i) => {
+      const ok = curves.every((c) => Math.min(c[i].tp, c[i].fp, c[i].fn, c[i].tn) >= th);
+      if (!ok) return;
+      thresholds.add(i);
+      out.push({
+        curve: `${rowLabel(a.arm)} · ${a.arm.embedding}`,
+        threshold: t,
+        netBenefit: round(mean(curves.map((c) => c[i].netBenefit))),
       });
     });
+  }
+  if (out.length === 0) return [];
+  const used = [...thresholds].sort((x, y) => x - y);
+  for (const i of used) {
+    out.push({
+      curve: "treat all",
+      threshold: NET_BENEFIT_THRESHOLDS[i],
+      netBenefit: round(mean(treatAll.map((c) => c[i]))),
+    });
+    out.push({ curve: "treat none", threshold: NET_BENEFIT_THRESHOLDS[i], netBenefit: 0 });
   }
   return out;
 }

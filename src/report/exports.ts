@@ -1,12 +1,16 @@
 import type { MetricSummary } from "../experiment/results.js";
 import type { ArmResult, ReportTable, SeedResult } from "./aggregate.js";
+import type { CalibrationTable } from "./calibration-view.js";
 import type { ReportContext } from "./context.js";
-import { suppressedValue } from "./suppress.js";
+import { recommendationJson } from "./recommendation.js";
+import { publishedDecimals, roundTo, suppressedValue } from "./suppress.js";
 
 /**
  * Machine-readable exports, aggregate numbers only: results.csv (one row per table arm) and
  * summary.json (tables with per-seed metrics and tests, data summary, provenance). Predictions never
- * appear; test-set counts go through small-cell suppression like everywhere else.
+ * appear; test-set counts go through small-cell suppression like everywhere else, and every number of
+ * a table whose test set has a class below the threshold is rounded to the coarse precision the
+ * HTML shows (suppress.ts publishedDecimals), so no rate or AUROC can be solved back for that count.
  */
 
 const CSV_COLUMNS = [
@@ -39,13 +43,30 @@ const CSV_COLUMNS = [
   "calibration_slope_mean",
   "ece_before_recalibration_mean",
   "calibration_slope_before_recalibration_mean",
+  "citl",
+  "calibration_slope",
+  "eavg",
+  "e90",
+  "emax",
+  "brier",
 ] as const;
 
 export function resultsCsv(ctx: ReportContext): string {
   const th = ctx.settings.smallCellThreshold;
   const lines = [CSV_COLUMNS.join(",")];
+  const calById = new Map(ctx.calibration.map((c) => [c.tableId, c]));
   for (const t of ctx.agg.tables) {
+    const d = publishedDecimals(t, th, ctx.settings.decimals);
+    const coarse = d < ctx.settings.decimals;
+    const num = (x: number | null) => fmtNum(x, coarse ? d : null);
+    const meanMetric = (
+      seeds: SeedResult[],
+      pick: (m: MetricSummary) => number | undefined,
+      before = false,
+    ) => num(metricMean(seeds, pick, before));
+    const cal = calById.get(t.id);
     for (const a of t.arms) {
+      const fig = calibrationFor(cal, a);
       const ps = a.seeds.filter((s) => s.comparison).map((s) => s.comparison!.pAdjusted);
       const row: Record<(typeof CSV_COLUMNS)[number], string | number | null> = {
         task: t.key.task,
@@ -83,6 +104,12 @@ export function resultsCsv(ctx: ReportContext): string {
         calibration_slope_mean: meanMetric(a.seeds, (m) => m.calibrationSlope),
         ece_before_recalibration_mean: meanMetric(a.seeds, (m) => m.ece, true),
         calibration_slope_before_recalibration_mean: meanMetric(a.seeds, (m) => m.calibrationSlope, true),
+        citl: num(fig?.citl ?? null),
+        calibration_slope: num(fig?.slope ?? null),
+        eavg: num(fig?.eavg ?? null),
+        e90: num(fig?.e90 ?? null),
+        emax: num(fig?.emax ?? null),
+        brier: num(fig?.brier ?? null),
       };
       lines.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(","));
     }
@@ -92,13 +119,22 @@ export function resultsCsv(ctx: ReportContext): string {
 
 export function summaryJson(ctx: ReportContext): string {
   const th = ctx.settings.smallCellThreshold;
+  const calById = new Map(ctx.calibration.map((c) => [c.tableId, c]));
   const summary = {
     format: "conceptbridge-report-summary",
-    version: 1,
+    version: 2,
     title: ctx.settings.title,
     settings: ctx.settings,
+    headline: ctx.headline,
+    recommendation: recommendationJson(ctx.recommendation),
+    warnings: ctx.warnings,
+    legend: ctx.legend,
     provenance: ctx.provenance,
-    tables: ctx.agg.tables.map((t) => tableJson(t, th)),
+    tables: ctx.agg.tables.map((t) => {
+      const d = publishedDecimals(t, th, ctx.settings.decimals);
+      const json = { ...tableJson(t, th), calibration: calibrationJson(calById.get(t.id)) };
+      return d < ctx.settings.decimals ? roundDeep(json, d) : json;
+    }),
     failures: ctx.agg.failures,
     sites: ctx.sites,
     figures: ctx.charts.map((c) => ({
@@ -144,7 +180,7 @@ function armJson(a: ArmResult, th: number) {
       ciMethod: s.ciMethod,
       nTest: s.nTest === null ? null : suppressedValue(s.nTest, th),
       nPositive: s.nPositive === null ? null : suppressedValue(s.nPositive, th),
-      nTrain: s.nTrain,
+      nTrain: s.nTrain === null ? null : suppressedValue(s.nTrain, th),
       metrics: s.metrics,
       metricsBeforeRecalibration: s.before,
       comparison: s.comparison,
@@ -153,20 +189,57 @@ function armJson(a: ArmResult, th: number) {
   };
 }
 
+function calibrationFor(cal: CalibrationTable | undefined, a: ArmResult) {
+  const row = cal?.rows.find(
+    (r) => r.scenario === a.arm.scenario && r.model === a.arm.model && r.embedding === a.arm.embedding,
+  );
+  return row?.variants.find((v) => v.recalibration === a.arm.recalibration)?.figures ?? null;
+}
+
+function calibrationJson(cal: CalibrationTable | undefined) {
+  if (!cal) return [];
+  return cal.rows.flatMap((r) =>
+    r.variants.map((v) => ({
+      scenario: r.scenario,
+      model: r.model,
+      embedding: r.embedding,
+      recalibration: v.recalibration,
+      seeds: v.seeds,
+      ...v.figures,
+    })),
+  );
+}
+
+/**
+ * Every non-integer number rounded to d decimals (null when d is 0: too small a test set to publish
+ * any rate); integers (seeds, counts of seeds) stay.
+ */
+export function roundDeep<T>(v: T, d: number): T {
+  if (typeof v === "number") {
+    if (Number.isInteger(v) || !Number.isFinite(v)) return v;
+    return (d <= 0 ? null : roundTo(v, d)) as T;
+  }
+  if (Array.isArray(v)) return v.map((x) => roundDeep(x, d)) as T;
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roundDeep(x, d)])) as T;
+  }
+  return v;
+}
+
 function ciMethod(seeds: SeedResult[]): string {
   return [...new Set(seeds.map((s) => s.ciMethod).filter((m) => m !== null))].join("+");
 }
 
-function meanMetric(
+function metricMean(
   seeds: SeedResult[],
   pick: (m: MetricSummary) => number | undefined,
   before = false,
-): string | null {
+): number | null {
   const v = seeds
     .map((s) => (before ? s.before : s.metrics))
     .map((m) => (m ? pick(m) : undefined))
     .filter((x): x is number => x !== undefined);
-  return v.length > 0 ? num(v.reduce((x, y) => x + y, 0) / v.length) : null;
+  return v.length > 0 ? v.reduce((x, y) => x + y, 0) / v.length : null;
 }
 
 function countText(ns: (number | null)[], th: number): string | null {
@@ -178,8 +251,11 @@ function countText(ns: (number | null)[], th: number): string | null {
   return lo === hi ? f(lo) : `${f(lo)}-${f(hi)}`;
 }
 
-function num(x: number | null): string | null {
-  return x === null || !Number.isFinite(x) ? null : String(Math.round(x * 1e6) / 1e6);
+/** 6 decimals, or `coarse` decimals for a table published coarsely (null when that is 0). */
+function fmtNum(x: number | null, coarse: number | null): string | null {
+  if (x === null || !Number.isFinite(x)) return null;
+  if (coarse !== null) return coarse <= 0 ? null : String(roundTo(x, coarse));
+  return String(Math.round(x * 1e6) / 1e6);
 }
 
 export function csvField(v: string | number | null): string {

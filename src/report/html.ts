@@ -1,7 +1,23 @@
-import type { FailedCell } from "./aggregate.js";
+import { type FailedCell, sizeLabel } from "./aggregate.js";
+import {
+  CALIBRATION_COLUMNS,
+  type CalibrationTable,
+  formatFigure,
+  recalibrationName,
+} from "./calibration-view.js";
 import { directionGroups, type RenderedChart } from "./charts.js";
 import type { ReportContext } from "./context.js";
-import { legendLines, type TableView } from "./tables.js";
+import {
+  aurocText,
+  breakEvenText,
+  deltaText,
+  pickedText,
+  type RecommendationRow,
+  recommendationNotes,
+  verdictText,
+} from "./recommendation.js";
+import type { TableView } from "./tables.js";
+import type { ReportWarning } from "./warnings.js";
 
 /**
  * The report as ONE self-contained HTML file: inline CSS, charts as inline SVG, no scripts, no
@@ -11,17 +27,23 @@ import { legendLines, type TableView } from "./tables.js";
 export function renderHtml(ctx: ReportContext): string {
   const { settings, provenance: p } = ctx;
   const groups = directionGroups(ctx.agg.tables);
-  const tablesById = new Map(ctx.tables.map((t) => [t.id, t]));
+  const tablesById = new Map(ctx.detailTables.map((t) => [t.id, t]));
+  const calById = new Map(ctx.calibration.map((c) => [c.tableId, c]));
   const body = [
     `<header><h1>${esc(settings.title)}</h1>`,
     `<p class="meta">Generated ${esc(p.generatedAt.replace("T", " ").slice(0, 16))} UTC from <code>${esc(p.resultsFile)}</code> · ${p.cells.ok} result cells${p.cells.failed > 0 ? `, <strong>${p.cells.failed} failed</strong>` : ""} · seeds ${esc(p.seeds.join(", "))}</p></header>`,
+    answerHtml(ctx),
+    warningsHtml(ctx.warnings),
     nav(groups.map((g) => g.label)),
-    `<section id="results"><h2>Results</h2>`,
+    `<section id="results"><h2>Results in detail</h2>`,
     howToRead(ctx),
     ...groups.map((g, gi) =>
       [
         `<section class="group" id="group-${gi + 1}"><h3>${esc(g.label)}</h3>`,
-        ...g.tables.map((t) => tableHtml(tablesById.get(t.id)!)),
+        ...g.tables.map((t) => {
+          const cal = calById.get(t.id);
+          return tableHtml(tablesById.get(t.id)!) + (cal ? calibrationHtml(cal, tablesById.get(t.id)!) : "");
+        }),
         `</section>`,
       ].join("\n"),
     ),
@@ -56,6 +78,8 @@ ${body}
 
 function nav(groups: string[]): string {
   const items = [
+    ["#answer", "Answer"],
+    ["#warnings", "Warnings"],
     ["#results", "Results"],
     ...groups.map((g, i) => [`#group-${i + 1}`, g]),
     ["#figures", "Figures"],
@@ -67,13 +91,10 @@ function nav(groups: string[]): string {
 
 function howToRead(ctx: ReportContext): string {
   const s = ctx.settings;
-  const lines = legendLines(s, {
-    hasLogistic: ctx.agg.tables.some((t) => t.rows.some((r) => r.model === "logistic")),
-    hasBaseline: ctx.agg.tables.some((t) => t.embeddings.includes(s.baselineEmbedding)),
-  });
-  lines.push(
-    `Each table is one task, one direction (source → target: the model learned at the source is evaluated at the target) and one amount of target training data. Hover a cell for its difference to ${s.referenceScenario} and the p-values. Counts of people below ${s.smallCellThreshold} show as “<${s.smallCellThreshold}”; the report holds aggregate numbers only.`,
-  );
+  const lines = [
+    ...ctx.legend,
+    `Each table is one task, one direction (source → target: the model learned at the source is evaluated at the target) and one amount of target training data. Hover a cell for its difference to ${s.referenceScenario} and the p-values.`,
+  ];
   return `<aside id="how-to-read" class="note" aria-label="How to read this"><h3>How to read this</h3>
 <ul>${lines.map((l) => `<li>${symbols(esc(l))}</li>`).join("")}</ul></aside>`;
 }
@@ -84,6 +105,94 @@ function symbols(html: string): string {
     .replace(/▲/g, '<span class="sym up">▲</span>')
     .replace(/▼/g, '<span class="sym down">▼</span>')
     .replace(/◇ k\/n/g, '<span class="sym partial">◇&nbsp;k/n</span>');
+}
+
+/** The first screen: what was asked of which data, the spec's description, and the answer. */
+function answerHtml(ctx: ReportContext): string {
+  const h = ctx.headline;
+  const facts = [
+    `<span class="fact"><b>Task</b> ${esc(h.tasks.join("; "))}</span>`,
+    `<span class="fact"><b>Metric</b> ${esc(h.metric)}</span>`,
+    `<span class="fact"><b>Sites</b> ${esc(h.sites.join(", "))}</span>`,
+    `<span class="fact"><b>Target training sizes</b> ${esc(h.sizes.join(", "))}</span>`,
+    `<span class="fact"><b>Seeds</b> ${h.seeds}</span>`,
+  ];
+  return `<section id="answer" aria-label="Answer">
+<p class="headline">${facts.join(" ")}</p>
+${h.description ? `<p class="description">${esc(h.description)}</p>` : ""}
+<h2>Recommendation</h2>
+${recommendationHtml(ctx.recommendation)}
+</section>`;
+}
+
+function recommendationHtml(rows: readonly RecommendationRow[]): string {
+  if (rows.length === 0) return "<p>No result cells to recommend from.</p>";
+  const body = rows
+    .map((r, i) => {
+      const first = i === 0 || rows[i - 1].direction !== r.direction || rows[i - 1].task !== r.task;
+      const picked = pickedText(r);
+      const v = r.smallSample ? "small" : r.verdict;
+      return `<tr${first ? ' class="first"' : ""}><th scope="row" class="rowhead">${first ? esc(`${r.direction}`) : ""}${first && rows.some((x) => x.task !== r.task) ? ` <span class="sub">${esc(r.task)}</span>` : ""}</th><td class="num">${esc(sizeLabel(r.targetSize))}</td><td><b>${esc(r.label)}</b>${picked ? `<span class="picked">${esc(picked)}</span>` : ""}</td><td class="num">${esc(aurocText(r))}</td><td class="num">${esc(deltaText(r))} <span class="verdict ${v}">${esc(verdictText(r))}</span></td><td class="num">${i === rows.length - 1 || rows[i + 1].direction !== r.direction ? esc(breakEvenText(r)) : ""}</td></tr>`;
+    })
+    .join("\n");
+  return `<div class="scroll"><table class="rec"><colgroup><col style="width:12%"><col style="width:8%"><col style="width:27%"><col style="width:18%"><col style="width:23%"><col style="width:12%"></colgroup><thead><tr><th scope="col" class="rowhead">Direction</th><th scope="col">Target n</th><th scope="col">Recommended arm</th><th scope="col">AUROC [95% CI]</th><th scope="col">Δ vs best local [95% CI]</th><th scope="col">Break-even n</th></tr></thead><tbody>
+${body}
+</tbody></table></div>
+<ul class="notes">${recommendationNotes(rows)
+    .map((n) => `<li>${esc(n).replace(/`([^`]+)`/g, "<code>$1</code>")}</li>`)
+    .join("")}</ul>`;
+}
+
+function warningsHtml(warnings: readonly ReportWarning[]): string {
+  if (warnings.length === 0) {
+    return `<section id="warnings"><h2>Warnings</h2><p class="ok">None: every check passed (test-set events, patients at two sites, embedding tables, training, vocabulary coverage).</p></section>`;
+  }
+  const items = warnings
+    .map(
+      (
+        w,
+      ) => `<li class="warning" data-code="${esc(w.code)}"><p class="wtitle">${esc(w.title)}</p><p class="wdetail">${esc(w.detail)}</p>
+<details><summary>Affects ${w.affects.length} ${w.affects.length === 1 ? "entry" : "entries"}</summary><ul>${w.affects.map((a) => `<li>${esc(a)}</li>`).join("")}</ul></details></li>`,
+    )
+    .join("\n");
+  return `<section id="warnings"><h2>Warnings</h2><ul class="warnings">
+${items}
+</ul></section>`;
+}
+
+function calibrationHtml(c: CalibrationTable, t: TableView): string {
+  const cols = CALIBRATION_COLUMNS.filter((x) =>
+    c.binary ? x.binary : x.key === "brier" || x.key === "ece",
+  );
+  if (c.rows.length === 0) return "";
+  const head = `<tr><th scope="col" class="rowhead">Arm</th>${cols.map((x) => `<th scope="col">${esc(x.name)} <span class="ideal">${esc(x.ideal)}</span></th>`).join("")}</tr>`;
+  const rows = c.rows
+    .map((r) => {
+      const cells = cols
+        .map((x) => {
+          const [base, ...recal] = r.variants;
+          const extra = recal
+            .map(
+              (v) =>
+                `<span class="recal">${esc(formatFigure(v.figures[x.key], c.decimals))} <span class="sub">${esc(recalibrationName(v.recalibration))}</span></span>`,
+            )
+            .join("");
+          const first = base.recalibration === "none" ? formatFigure(base.figures[x.key], c.decimals) : "–";
+          const firstExtra =
+            base.recalibration === "none"
+              ? ""
+              : `<span class="recal">${esc(formatFigure(base.figures[x.key], c.decimals))} <span class="sub">${esc(recalibrationName(base.recalibration))}</span></span>`;
+          return `<td class="num">${esc(first)}${firstExtra}${extra}</td>`;
+        })
+        .join("");
+      return `<tr${r.isReference ? ' class="ref"' : ""}><th scope="row" class="rowhead">${esc(r.label)}</th>${cells}</tr>`;
+    })
+    .join("\n");
+  return `<div class="table-block cal-block" id="calibration-${esc(t.id)}">
+<p class="sub"><b>Calibration</b> at ${esc(t.heading.replace(/^[^:]+: /, ""))}${c.hasRecalibration ? ": first line as trained or transferred, then after each recalibration" : ""}.</p>
+<div class="scroll"><table class="results cal"><thead>${head}</thead><tbody>
+${rows}
+</tbody></table></div></div>`;
 }
 
 function tableHtml(t: TableView): string {
@@ -190,7 +299,7 @@ ${p.specFile ? `<dt>Spec file</dt><dd><code>${esc(p.specFile)}</code></dd>` : ""
 <dt>Code version (results)</dt><dd><code>${esc(p.codeVersions.join(", "))}</code></dd>${p.node ? `<dt>Node.js</dt><dd><code>${esc(p.node)}</code></dd>` : ""}
 <dt>Code version (report)</dt><dd><code>${esc(p.reportCodeVersion)}</code></dd>
 <dt>Seeds</dt><dd>${esc(p.seeds.join(", "))}</dd>
-<dt>Statistics</dt><dd>AUROC CI: DeLong 95% (stored CI where predictions are absent). Tests: paired DeLong vs <em>${esc(s.referenceScenario)}</em>, ${s.adjustment === "holm" ? "Holm-adjusted per table, seed and recalibration setting" : "unadjusted"}, α = ${s.alpha}. ROC curves: vertical average over seeds on a ${s.rocGridPoints}-point grid. Calibration: ${s.calibrationBins} bins, predictions pooled over seeds.</dd>
+<dt>Statistics</dt><dd>AUROC CI: DeLong 95% for binary tasks (stored CI where predictions are absent, bootstrap for multi-class). Tests vs <em>${esc(s.referenceScenario)}</em>: paired DeLong (binary), paired stratified bootstrap of the macro-AUROC difference with ${s.testResamples} resamples (multi-class${s.compatibility === "current" ? "" : "; off under reproduction-v1 rules"}), none where a test-set class has fewer than ${s.minTestEvents} members; ${s.adjustment === "holm" ? "Holm-adjusted per table, seed and recalibration setting" : "unadjusted"}, α = ${s.alpha}. ROC curves: vertical average over seeds on a ${s.rocGridPoints}-point grid. Calibration: loess (span 0.75, degree 2) for Eavg/E90/Emax; ${s.calibrationBins} equal-width bins merged to at least ${s.smallCellThreshold} events and non-events per seed for the plots, predictions pooled over seeds. Small-cell threshold: ${s.smallCellThreshold}.</dd>
 </dl>
 <h3>Embeddings</h3>
 <div class="scroll"><table class="plain"><thead><tr><th>Name</th><th>Provider id</th></tr></thead><tbody>${emb}</tbody></table></div>
@@ -213,7 +322,7 @@ const CSS = `
 *{box-sizing:border-box}
 html{font-size:15px}
 body{margin:0;background:var(--bg);color:var(--ink);font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"DejaVu Sans",sans-serif;line-height:1.5}
-main{max-width:1120px;margin:0 auto;padding:32px 28px 64px}
+main{max-width:1400px;margin:0 auto;padding:24px 24px 64px}
 header h1{font-size:1.9rem;margin:0 0 4px;letter-spacing:-0.01em}
 .meta{color:var(--muted);margin:0 0 18px}
 h2{font-size:1.35rem;margin:40px 0 12px;padding-bottom:6px;border-bottom:2px solid var(--ink)}
@@ -229,16 +338,31 @@ nav a:hover{text-decoration:underline}
 .sub{color:var(--muted);margin:0 0 8px;font-size:.92rem}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
-table.results{width:100%;table-layout:fixed}
-table.results th.rowhead{width:260px}
-table.results th,table.results td{padding:8px 14px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-table.results thead th{border-bottom:2px solid var(--ink);font-weight:600;white-space:nowrap}
+table.results,table.rec{width:100%;table-layout:fixed}
+table.results th.rowhead{width:19%}
+table.rec .picked{display:block;color:var(--muted);font-size:.82rem}
+table.results th,table.results td,table.rec th,table.rec td{padding:7px 9px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:anywhere}
+table.results thead th,table.rec thead th{border-bottom:2px solid var(--ink);font-weight:600}
+table.rec td.num{text-align:left}
+table.rec tr.first th,table.rec tr.first td{border-top:2px solid var(--line)}
+.headline{margin:6px 0 4px;display:flex;flex-wrap:wrap;gap:4px 18px;font-size:.95rem}
+.headline .fact b{color:var(--muted);font-weight:600;margin-right:4px}
+.description{margin:4px 0 6px;color:var(--ink);max-width:70em}
+#answer h2{margin-top:14px}
+.verdict{display:inline-block;font-size:.75rem;font-weight:600;border-radius:3px;padding:0 5px;margin-left:4px;white-space:nowrap}
+.verdict.better{color:var(--up);border:1px solid var(--up)}.verdict.worse{color:var(--down);border:1px solid var(--down)}.verdict.similar,.verdict.untested,.verdict.small{color:var(--muted);border:1px solid var(--line)}
+ul.warnings{list-style:none;padding:0;margin:0}
+li.warning{border-left:4px solid var(--partial);background:#fff8e6;padding:6px 14px;margin:8px 0}
+.wtitle{font-weight:600;margin:2px 0}.wdetail{margin:2px 0;font-size:.9rem}
+li.warning details{font-size:.85rem;color:var(--muted)}
+.ok{color:var(--up)}
+table.cal td .recal{display:block;color:var(--muted);font-size:.85rem}
+.ideal{font-weight:400;color:var(--muted);font-size:.75rem}
 table.results tr.ref{background:var(--ref)}
 table.results tr.ref .rowhead::after{content:" ref";font-size:.72rem;font-weight:600;color:var(--accent);vertical-align:super}
 .rowhead{font-weight:600}
-td.cell{white-space:nowrap}
 td.cell .v{font-weight:600;font-size:1.02rem}
-td.cell .ci{color:var(--ink)}
+td.cell .ci{color:var(--ink);display:block;font-size:.86rem;white-space:nowrap}
 td.cell .sd{display:block;color:var(--muted);font-size:.8rem}
 td.empty{color:var(--muted)}
 .sym{font-weight:700;font-size:.9rem}

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { z } from "zod";
 import { CellResult } from "../experiment/results.js";
+import { checkMergeable, readManifest } from "../experiment/store.js";
 import { InputError } from "../util/errors.js";
 import { Provenance } from "./provenance.js";
 
@@ -22,7 +23,8 @@ export interface ResultsStore {
  * naming the file, line and field; blank lines are ignored. A cell written twice (a resumed run) keeps
  * the last line, as the runner's resume logic does.
  */
-export async function loadResultsStore(path: string): Promise<ResultsStore> {
+export async function loadResultsStore(path: string | readonly string[]): Promise<ResultsStore> {
+  if (typeof path !== "string") return loadMergedStores(path);
   if (!existsSync(path)) throw new InputError("no such results file or folder", { file: path });
   const file = statSync(path).isDirectory() ? join(path, "results.jsonl") : path;
   if (!existsSync(file)) throw new InputError("results folder has no results.jsonl", { file: path });
@@ -38,10 +40,46 @@ export async function loadResultsStore(path: string): Promise<ResultsStore> {
       throw new InputError(`not valid JSON (${(e as Error).message})`, { file, row: i + 1 });
     }
     const cell = parseOrThrow(CellResult, json, file, i + 1);
-    byId.set(cell.key.id, cell);
+    byId.set(cell.key.id, withExtras(cell, json));
   });
   if (byId.size === 0) throw new InputError("results store is empty", { file });
   return { file, dir, cells: [...byId.values()], provenance: await loadProvenance(dir) };
+}
+
+/**
+ * Several stores as one (the shards of `run --shard k/N`): experiment/store.ts checkMergeable
+ * refuses stores of different experiments (fingerprints in their experiment.json), a shard given
+ * twice and any cell in two stores. Cells are put in grid order, so the merged report is the one a
+ * single run writes; the provenance is the first store's (every shard writes the same one).
+ */
+async function loadMergedStores(paths: readonly string[]): Promise<ResultsStore> {
+  if (paths.length === 0) throw new InputError("no results store given");
+  const stores = await Promise.all(paths.map((p) => loadResultsStore(p)));
+  if (stores.length === 1) return stores[0];
+  const order = checkMergeable(
+    stores.map((s) => ({ dir: s.dir, manifest: readManifest(s.dir), ids: s.cells.map((c) => c.key.id) })),
+  );
+  const at = (id: string) => order.get(id) ?? Number.MAX_SAFE_INTEGER;
+  const cells = stores.flatMap((s) => s.cells).sort((a, b) => at(a.key.id) - at(b.key.id));
+  return { ...stores[0], cells };
+}
+
+/**
+ * Fields a newer runner writes that the results schema may not name yet (`auto`'s selection record,
+ * the epoch the kept model came from): kept when they have the expected shape, so the report can
+ * use them; everything else a line holds beyond the schema is dropped as before.
+ */
+const EXTRAS = ["selection", "bestEpoch", "epochs"] as const;
+
+function withExtras(cell: CellResult, json: unknown): CellResult {
+  if (typeof json !== "object" || json === null) return cell;
+  const raw = json as Record<string, unknown>;
+  const extra: Record<string, unknown> = {};
+  for (const k of EXTRAS) {
+    const v = raw[k];
+    if (k === "selection" ? typeof v === "object" && v !== null : typeof v === "number") extra[k] = v;
+  }
+  return Object.keys(extra).length > 0 ? ({ ...extra, ...cell } as CellResult) : cell;
 }
 
 async function loadProvenance(dir: string): Promise<Provenance> {

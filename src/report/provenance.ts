@@ -18,6 +18,9 @@ export const SiteSummary = z.object({
   vocabularySize: z.number().int().nonnegative().optional(),
   /** Encounters per outcome class (pool + test). */
   classCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** The same per part: a combined count is suppressed when a part of it is small. */
+  poolClassCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  testClassCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 export type SiteSummary = z.infer<typeof SiteSummary>;
 
@@ -26,6 +29,38 @@ export interface EmbeddingProvenance {
   name: string;
   id: string;
 }
+
+/** The run's data checks (src/experiment/checks.ts), aggregates only. */
+export const DataChecks = z.object({
+  sharedGroups: z
+    .array(
+      z.object({
+        a: z.string(),
+        b: z.string(),
+        shared: z.number().int().nonnegative(),
+        groupsA: z.number().int().nonnegative(),
+        groupsB: z.number().int().nonnegative(),
+      }),
+    )
+    .default([]),
+  coverage: z
+    .array(z.object({ source: z.string(), target: z.string(), tokens: z.number(), occurrences: z.number() }))
+    .default([]),
+  embeddings: z
+    .array(
+      z.object({
+        embedding: z.string(),
+        site: z.string(),
+        meanCosine: z.number(),
+        effectiveRank: z.number(),
+        negationCosine: z.number().nullable(),
+        dimension: z.number().int(),
+        warnings: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
+});
+export type DataChecks = z.infer<typeof DataChecks>;
 
 export const Provenance = z.object({
   writtenAt: z.string().optional(),
@@ -36,6 +71,7 @@ export const Provenance = z.object({
   /** Embedding name -> provider id. */
   embeddingProviders: z.record(z.string(), z.string()).optional(),
   sites: z.array(SiteSummary).optional(),
+  checks: DataChecks.optional(),
   /** The experiment spec as run (shown verbatim, secrets redacted). */
   spec: z.unknown().optional(),
   specFile: z.string().optional(),

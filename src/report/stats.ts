@@ -1,4 +1,5 @@
 import { meanSd } from "../eval/across-seeds.js";
+import { bootstrapPairedVersusReference } from "../eval/bootstrap.js";
 import { reliabilityCurve } from "../eval/calibration.js";
 import { delongCI, delongPairedTest } from "../eval/delong.js";
 import { auroc, macroAurocOvr, rocCurve } from "../eval/metrics.js";
@@ -13,6 +14,41 @@ import { holmAdjust } from "../eval/multiple-testing.js";
 export interface BinaryPredictions {
   labels: number[];
   scores: number[];
+}
+
+/** Multi-class predictions: scores are N x C row-major probabilities, labels class indices. */
+export interface ClassPredictions {
+  labels: number[];
+  scores: number[];
+  classes: number;
+}
+
+/**
+ * Paired stratified bootstrap of macro one-vs-rest AUROC(arm) - AUROC(reference) for several arms
+ * on the reference's test set (the multi-class counterpart of the paired DeLong test).
+ */
+export function pairedBootstrapVersusReference(
+  reference: ClassPredictions,
+  arms: readonly number[][],
+  resamples: number,
+  level = 0.95,
+): { diff: number; p: number; ci: [number, number] }[] {
+  return bootstrapPairedVersusReference(reference.labels, reference.scores, arms, reference.classes, {
+    resamples,
+    level,
+    seed: 0,
+  }).map((r) => ({ diff: r.diff, p: r.p, ci: [r.lower, r.upper] }));
+}
+
+/** Paired DeLong test with the interval of the difference. */
+export function pairedDelongInterval(
+  labels: number[],
+  a: number[],
+  b: number[],
+  level = 0.95,
+): { diff: number; p: number; ci: [number, number] } {
+  const r = delongPairedTest(labels, a, b, level);
+  return { diff: r.diff, p: r.p, ci: [r.ci[0], r.ci[1]] };
 }
 
 export function binaryAuroc(p: BinaryPredictions): number {

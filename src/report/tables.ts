@@ -50,8 +50,18 @@ export function formatAuroc(x: number, decimals: number): string {
   return Number.isFinite(x) ? x.toFixed(decimals) : "–";
 }
 
-export function cellView(a: ArmResult, settings: ReportSettings): CellView {
-  const d = settings.decimals;
+export function cellView(a: ArmResult, settings: ReportSettings, decimals = settings.decimals): CellView {
+  const d = decimals;
+  if (d <= 0) {
+    return {
+      value: "suppressed",
+      ci: "",
+      spread: `${a.seeds.length} seed${a.seeds.length > 1 ? "s" : ""}`,
+      mark: a.mark,
+      symbol: "",
+      detail: "test set too small to publish this number",
+    };
+  }
   const n = a.seeds.length;
   const spread = a.sd === null ? `${n} seed` : `sd ${a.sd.toFixed(d)} · ${n} seeds`;
   const detailParts: string[] = [];
@@ -79,7 +89,14 @@ export function cellView(a: ArmResult, settings: ReportSettings): CellView {
   };
 }
 
-export function tableView(t: ReportTable, settings: ReportSettings): TableView {
+export interface TableViewOptions {
+  /** Leave out the recalibrated rows (their AUROC is the arm's own; calibration shows them). */
+  withoutRecalibrated?: boolean;
+  /** Decimals of the numbers (default settings.decimals). */
+  decimals?: number;
+}
+
+export function tableView(t: ReportTable, settings: ReportSettings, opts: TableViewOptions = {}): TableView {
   const th = settings.smallCellThreshold;
   const sub: string[] = [];
   if (t.testN) sub.push(`test set at ${t.key.target}: n = ${rangeText(t.testN, th)}`);
@@ -92,21 +109,32 @@ export function tableView(t: ReportTable, settings: ReportSettings): TableView {
     notes.push(`No ${settings.referenceScenario} arm in this table, so no arm is tested against it.`);
   }
   if (!t.binary) {
-    notes.push("Multi-class task: macro one-vs-rest AUROC; paired tests are done for binary tasks only.");
+    notes.push(
+      settings.compatibility === "current"
+        ? "Multi-class task: macro one-vs-rest AUROC; arms are tested with a paired stratified bootstrap over test encounters."
+        : "Multi-class task: macro one-vs-rest AUROC; paired tests are done for binary tasks only.",
+    );
+  }
+  if (t.smallSample) {
+    notes.push(
+      `Too few events in this test set to rank arms (fewer than ${settings.minTestEvents} in a class): no arm is marked.`,
+    );
   }
   return {
     id: t.id,
     heading: `${t.key.task}: ${t.direction}, target training size ${t.key.targetSize}`,
     subheading: sub.join(" · "),
     columns: t.embeddings.map((name) => ({ name, isBaseline: name === settings.baselineEmbedding })),
-    rows: t.rows.map((r) => ({
-      label: r.label,
-      isReference: r.isReference,
-      cells: t.embeddings.map((e) => {
-        const a = t.arms.find((x) => sameRow(x.arm, r) && x.arm.embedding === e);
-        return a ? cellView(a, settings) : null;
-      }),
-    })),
+    rows: t.rows
+      .filter((r) => !opts.withoutRecalibrated || r.recalibration === "none")
+      .map((r) => ({
+        label: r.label,
+        isReference: r.isReference,
+        cells: t.embeddings.map((e) => {
+          const a = t.arms.find((x) => sameRow(x.arm, r) && x.arm.embedding === e);
+          return a ? cellView(a, settings, opts.decimals) : null;
+        }),
+      })),
     notes,
   };
 }

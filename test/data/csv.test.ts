@@ -25,10 +25,22 @@ test("RFC 4180: quoted commas, doubled quotes, line breaks inside quotes, CRLF, 
   assert.deepEqual(rows("x,"), [[1, "x", ""]]);
 });
 
-test("malformed quoting is an InputError with line and column", () => {
+test("malformed quoting is an InputError with line and the column's header name", () => {
   assert.throws(
     () => rows('a,b\n1,"open\n2,3\n'),
-    (e: unknown) => e instanceof InputError && e.location.row === 2 && e.location.field === "column 2",
+    (e: unknown) => e instanceof InputError && e.location.row === 2 && e.location.field === "b",
+  );
+  // Case 6 of "Results a reviewer can trust": the header's name, not "column 64"; a column past the
+  // header, or the header row itself, still goes by number.
+  const wide = `${Array.from({ length: 64 }, (_, i) => (i === 63 ? "diagnosis" : `C${i}`)).join(",")}\n`;
+  assert.throws(
+    () => rows(`${wide}${"P,".repeat(63)}"I\n`),
+    (e: unknown) =>
+      e instanceof InputError && e.location.field === "diagnosis" && /unclosed quote/.test(e.message),
+  );
+  assert.throws(
+    () => rows('a,"b\n'),
+    (e: unknown) => e instanceof InputError && e.location.field === "column 2",
   );
   assert.throws(
     () => rows('a,b\n1,x"y\n'),

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createProvider, EmbeddingSpec, parseEmbeddingSpec } from "../../src/embed/registry.js";
+import {
+  createProvider,
+  EmbeddingSpec,
+  needsSourceVocabulary,
+  parseEmbeddingSpec,
+} from "../../src/embed/registry.js";
 import { InputError } from "../../src/util/errors.js";
 import { tok } from "./influenza-tokens.js";
 
@@ -16,10 +21,49 @@ test("specs get their provider's defaults and bad specs are input errors", () =>
     idf: false,
     normalize: true,
     seed: 0,
+    negation: { mode: "flip", keepCues: true },
   });
+  // A parsed spec is a valid spec again (postprocess and negation in their parsed forms).
+  const full = EmbeddingSpec.parse({
+    provider: "hashing",
+    negation: "none",
+    postprocess: "center,whiten:8,l2",
+  });
+  assert.deepEqual(EmbeddingSpec.parse(full), full);
+  assert.deepEqual(full.postprocess, [{ kind: "center" }, { kind: "whiten", rank: 8 }, { kind: "l2" }]);
+  assert.throws(
+    () =>
+      parseEmbeddingSpec(
+        { provider: "table", file: "x.h5", postprocess: ["center", "whiten:0"] },
+        "spec.yaml: embeddings.bert",
+      ),
+    /spec\.yaml: embeddings\.bert\.postprocess\.1: "whiten:0": the number after ":" must be a positive integer/,
+  );
+  assert.throws(
+    () =>
+      parseEmbeddingSpec({
+        provider: "table",
+        file: "x.h5",
+        fallback: { provider: "hashing", postprocess: "l2" },
+      }),
+    InputError,
+  );
+  assert.throws(
+    () => parseEmbeddingSpec({ provider: "vectors", file: "v.txt", negation: "subspace" }),
+    /flip or none/,
+  );
   const o = parseEmbeddingSpec({ provider: "openai", model: "text-embedding-3-small" });
   assert.equal(o.provider === "openai" && o.baseUrl, "https://api.openai.com/v1");
   assert.throws(() => parseEmbeddingSpec({ provider: "word2vec" }), InputError);
+  assert.deepEqual(parseEmbeddingSpec({ provider: "vectors", file: "v.txt" }), {
+    provider: "vectors",
+    file: "v.txt",
+    composition: "mean",
+    sifA: 0.001,
+    caseSensitive: false,
+    normalize: false,
+    negation: { mode: "flip", keepCues: true },
+  });
   assert.throws(
     () => parseEmbeddingSpec({ provider: "hashing", dimensions: 3 }, "spec.yaml: embedding"),
     (e: unknown) => {
@@ -64,4 +108,18 @@ test("createProvider builds each provider from its spec and context", async () =
     createProvider({ provider: "onnx", modelDir: "no/such/dir" }),
     /model directory not found/,
   );
+});
+
+test("needsSourceVocabulary: the providers an experiment must create per training anchor", () => {
+  assert.equal(needsSourceVocabulary({ provider: "hashing" }), false);
+  assert.equal(needsSourceVocabulary({ provider: "hashing", postprocess: "l2" }), false);
+  assert.equal(needsSourceVocabulary({ provider: "hashing", postprocess: "center" }), true);
+  assert.equal(needsSourceVocabulary({ provider: "hashing", idf: true }), true);
+  assert.equal(needsSourceVocabulary({ provider: "onehot" }), true);
+  assert.equal(needsSourceVocabulary({ provider: "cooccurrence" }), true);
+  assert.equal(
+    needsSourceVocabulary({ provider: "table", file: "x.h5", postprocess: ["remove-top-k"] }),
+    true,
+  );
+  assert.equal(needsSourceVocabulary({ provider: "vectors", file: "v.txt" }), false);
 });

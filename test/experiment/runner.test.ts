@@ -85,8 +85,9 @@ test("runner: bad specs are rejected before any cell runs, naming the spec path"
     runExperiment(loaded({ ...RAW, targetSizes: [100000] }), { out, ...quiet }),
     (e: unknown) => e instanceof InputError && e.location.field === "targetSizes.0",
   );
+  // Now refused when the spec is parsed (before the run starts), with the same spec path.
   await assert.rejects(
-    runExperiment(loaded({ ...RAW, embeddings: { magic: { provider: "magic" } } }), { out, ...quiet }),
+    async () => runExperiment(loaded({ ...RAW, embeddings: { magic: { provider: "magic" } } }), { out, ...quiet }),
     (e: unknown) => e instanceof InputError && /embeddings\.magic/.test(e.location.field ?? ""),
   );
   await assert.rejects(

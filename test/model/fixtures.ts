@@ -1,6 +1,6 @@
 import type { TokenSequences } from "../../src/concepts/vocabulary.js";
-import type { Engine, EngineInput } from "../../src/model/engine.js";
-import type { OptimizerConfig } from "../../src/model/optimizer.js";
+import type { Engine, EngineInput } from "../../src/model/engines/engine.js";
+import type { OptimizerConfig } from "../../src/model/engines/optimizer.js";
 import type { ModelParams } from "../../src/model/params.js";
 import { Rng } from "../../src/util/rng.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cnnProbs, computeTables, rankTables } from "../../src/model/cnn-core.js";
+import { cnnProbs, computeTables, rankTables } from "../../src/model/engines/cnn-core.js";
 import { cnnShape, initParams, paramsToWeights } from "../../src/model/params.js";
 import { predictProba } from "../../src/model/predict.js";
 import type { ModelArchitecture, ModelSnapshot } from "../../src/model/types.js";

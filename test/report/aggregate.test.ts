@@ -189,7 +189,7 @@ test("failed cells are listed, not aggregated; N x 2 binary scores are read as P
   assert.equal(a.mean, 14 / 16);
 });
 
-test("multi-class: macro AUROC from N x C scores, stored CI, no paired test, no ROC/calibration data", () => {
+test("multi-class under reproduction-v1 rules: macro AUROC from N x C scores, stored CI, no paired test, no ROC/calibration data", () => {
   const labels = [0, 1, 2, 0, 1, 2];
   // Class 0 and 1 perfectly ranked one-vs-rest; class 2 gets the same score everywhere (AUROC 0.5).
   const probs = labels.flatMap((y) =>
@@ -203,7 +203,7 @@ test("multi-class: macro AUROC from N x C scores, stored CI, no paired test, no 
         metrics: { auroc: (1 + 1 + 0.5) / 3, aurocCI: [0.6, 0.95], perClassAuroc: { I: 1, M: 1, P: 0.5 } },
       },
     );
-  const settings = reportSettings();
+  const settings = reportSettings({ compatibility: "reproduction-v1" });
   const agg = aggregate([mc("local"), mc("finetune-all", "A")], settings);
   const t = agg.tables[0];
   assert.equal(t.binary, false);
@@ -225,4 +225,76 @@ test("multi-class: macro AUROC from N x C scores, stored CI, no paired test, no 
   assert.ok(Math.abs(aggregate([bare], settings).tables[0].arms[0].mean - 2.5 / 3) < 1e-12);
   assert.deepEqual(rocCurves(t, agg, settings), []);
   assert.deepEqual(calibrationCurves(t, agg, settings), []);
+});
+
+/** 3-class predictions with `signal` on the true class, softmax of noisy logits. */
+function classRows(labels: number[], signal: number, rng: Rng): number[] {
+  return labels.flatMap((y) => {
+    const z = [0, 1, 2].map((c) => (c === y ? signal : 0) + rng.normal());
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    const sum = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / sum);
+  });
+}
+
+test("multi-class: paired bootstrap of the macro-AUROC difference marks arms like DeLong does for binary", () => {
+  const rng = new Rng(9);
+  const labels = Array.from({ length: 300 }, (_, i) => i % 3);
+  const classes = ["I", "M", "P"];
+  const mk = (scenario: string, signal: number, source?: string) =>
+    cell(
+      { scenario, embedding: "onehot", seed: 1, ...(source ? { source } : {}) },
+      { predictions: { classes, labels, scores: classRows(labels, signal, rng) } },
+    );
+  const settings = reportSettings();
+  const agg = aggregate([mk("local", 0.4), mk("finetune-all", 2, "A"), mk("pooled", 0.4, "A")], settings);
+  const t = agg.tables[0];
+  assert.equal(t.testMethod, "bootstrap");
+  const ft = t.arms.find((a) => a.arm.scenario === "finetune-all")!;
+  const pooled = t.arms.find((a) => a.arm.scenario === "pooled")!;
+  assert.equal(ft.mark, "up");
+  assert.ok(ft.seeds[0].comparison!.p < 0.001);
+  assert.equal(pooled.mark, "none");
+  assert.deepEqual(tableView(t, settings).notes, [
+    "Multi-class task: macro one-vs-rest AUROC; arms are tested with a paired stratified bootstrap over test encounters.",
+  ]);
+});
+
+test("too few events in the test set: no arm is tested, the table says why", () => {
+  const labels = [...Array(95).fill(0), ...Array(5).fill(1)];
+  const good = labels.map((y, i) => 0.2 + 0.6 * y + (i % 7) * 0.01);
+  const weak = labels.map((_, i) => ((i * 37) % 100) / 100);
+  const settings = reportSettings();
+  const agg = aggregate(
+    [
+      cell({ scenario: "local", embedding: "onehot", seed: 1 }, { predictions: preds(labels, weak) }),
+      cell(
+        { scenario: "finetune-all", embedding: "onehot", seed: 1, source: "A" },
+        { predictions: preds(labels, good) },
+      ),
+    ],
+    settings,
+  );
+  const t = agg.tables[0];
+  assert.equal(t.smallSample, true);
+  assert.equal(t.minClassCount, 5);
+  assert.equal(t.testMethod, "none");
+  const ft = t.arms.find((a) => a.arm.scenario === "finetune-all")!;
+  assert.equal(ft.mark, "untested");
+  assert.match(ft.seeds[0].comparisonNote!, /too few events/);
+  assert.match(tableView(t, settings).notes.join(" "), /Too few events in this test set to rank arms/);
+  // The same data under reproduction-v1 rules is tested as before.
+  const old = aggregate(
+    [
+      cell({ scenario: "local", embedding: "onehot", seed: 1 }, { predictions: preds(labels, weak) }),
+      cell(
+        { scenario: "finetune-all", embedding: "onehot", seed: 1, source: "A" },
+        { predictions: preds(labels, good) },
+      ),
+    ],
+    reportSettings({ compatibility: "reproduction-v1" }),
+  );
+  assert.equal(old.tables[0].smallSample, false);
+  assert.notEqual(old.tables[0].arms.find((a) => a.arm.scenario === "finetune-all")!.mark, "untested");
 });

@@ -26,26 +26,35 @@ const skip = !haveChromium && !inCi ? `${CHROMIUM} not found (apt-get install ch
 let browser: BrowserContext | undefined;
 let userDataDir: string | undefined;
 let reportFile = "";
+/** A wide report: 7 embeddings (8 table columns with the row header) and an auto arm. */
+let wideFile = "";
+const WIDE_EMBEDDINGS = [
+  "onehot",
+  "hashing",
+  "bert",
+  "biobert",
+  "clinicalbert",
+  "openai-large",
+  "cooccurrence",
+];
 
 before(async () => {
   if (skip) return;
   const store = await writeSyntheticStore(join(OUT, "browser-store"));
   const built = await buildReport(store.dir, { out: join(OUT, "browser"), silent: true });
   reportFile = join(built.outDir, "report.html");
+  const wide = await writeSyntheticStore(join(OUT, "browser-wide-store"), {
+    embeddings: WIDE_EMBEDDINGS,
+    auto: true,
+  });
+  const w = await buildReport(wide.dir, { out: join(OUT, "browser-wide"), silent: true });
+  wideFile = join(w.outDir, "report.html");
 });
 
-after(async () => {
-  await browser?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-});
-
-test("report.html renders in headless Chromium: every chart drawn, no console errors, no network", {
-  skip,
-}, async () => {
-  assert.ok(haveChromium, `${CHROMIUM} is missing: .ci/run must install the Debian chromium package`);
+function launch(): Promise<BrowserContext> {
   userDataDir = mkdtempSync(join(tmpdir(), "cb-chromium-"));
   // A fresh profile per run (playwright takes it as userDataDir, not as a --user-data-dir flag).
-  browser = await chromium.launchPersistentContext(userDataDir, {
+  return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     viewport: { width: 1280, height: 900 },
     args: [
@@ -59,6 +68,18 @@ test("report.html renders in headless Chromium: every chart drawn, no console er
       "--disable-sync",
     ],
   });
+}
+
+after(async () => {
+  await browser?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+test("report.html renders in headless Chromium: every chart drawn, no console errors, no network", {
+  skip,
+}, async () => {
+  assert.ok(haveChromium, `${CHROMIUM} is missing: .ci/run must install the Debian chromium package`);
+  browser ??= await launch();
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on("console", (m) => {
@@ -90,17 +111,19 @@ test("report.html renders in headless Chromium: every chart drawn, no console er
       };
     }),
   );
-  // 2 directions x (bars, ROC, learning curve, calibration).
-  assert.equal(charts.length, 8, JSON.stringify(charts.map((c) => c.id)));
+  // 2 directions x (bars, ROC, learning curve, calibration, net benefit).
+  assert.equal(charts.length, 10, JSON.stringify(charts.map((c) => c.id)));
   assert.deepEqual([...new Set(charts.map((c) => c.kind))].sort(), [
     "bars",
     "calibration",
     "learning",
+    "net-benefit",
     "roc",
   ]);
   for (const c of charts) {
     assert.ok(c.width > 100 && c.height > 100, `${c.id} has no visible size: ${c.width}x${c.height}`);
-    assert.ok(c.shapes > 10, `${c.id} drew only ${c.shapes} marks`);
+    // A line chart draws one path per curve (net benefit: a few arms plus treat all / none).
+    assert.ok(c.shapes > (c.kind === "net-benefit" ? 3 : 10), `${c.id} drew only ${c.shapes} marks`);
     assert.ok(c.text > 5, `${c.id} has no axis text`);
   }
   // The table comes first and carries numbers.
@@ -108,7 +131,7 @@ test("report.html renders in headless Chromium: every chart drawn, no console er
     "table.results",
     (ts) => ts[0].querySelectorAll("td.cell").length,
   );
-  assert.ok(firstTableCells >= 9);
+  assert.ok(firstTableCells >= 8, `first table has ${firstTableCells} cells`);
   const order = await page.$$eval("table.results, figure.chart", (els) =>
     els.map((e) => e.tagName.toLowerCase()),
   );
@@ -124,4 +147,71 @@ test("report.html renders in headless Chromium: every chart drawn, no console er
   await page.screenshot({ path: join(OUT, "report-screenshot.png"), fullPage: true });
   await page.screenshot({ path: join(OUT, "report-screenshot-top.png") });
   assert.ok(existsSync(join(OUT, "report-screenshot.png")));
+});
+
+/** Horizontal overflow of the page and of every table (a table wider than its box scrolls or is clipped). */
+async function overflow(page: Awaited<ReturnType<BrowserContext["newPage"]>>) {
+  const pageOverflow = await page.$eval("html", (h) => h.scrollWidth - h.clientWidth);
+  const all = await page.$$eval("table", (ts) =>
+    ts.map((t) => ({
+      id: t.closest("[id]")?.id ?? "?",
+      columns: t.querySelector("tr")?.children.length ?? 0,
+      width: t.scrollWidth,
+      room: t.parentElement?.clientWidth ?? 0,
+    })),
+  );
+  return { page: pageOverflow, tables: all.filter((t) => t.width > t.room + 1), all };
+}
+
+test("first screen answers, tables fit at 1280 and 1920 px (8 columns), screenshots kept", {
+  skip,
+}, async () => {
+  browser ??= await launch();
+  const page = await browser.newPage();
+  await mkdir(OUT, { recursive: true });
+  for (const [width, height] of [
+    [1280, 800],
+    [1920, 1080],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.goto(pathToFileURL(wideFile).href, { waitUntil: "load" });
+    const o = await overflow(page);
+    assert.equal(o.page, 0, `page overflows by ${o.page} px at ${width}`);
+    assert.deepEqual(o.tables, [], `tables overflow at ${width} px`);
+    assert.ok(
+      o.all.some((t) => t.columns === 8),
+      `no 8-column table: ${JSON.stringify(o.all.map((t) => t.columns))}`,
+    );
+    await page.screenshot({ path: join(OUT, `report-first-screen-${width}.png`) });
+    await page.screenshot({ path: join(OUT, `report-wide-${width}.png`), fullPage: true });
+    assert.ok(existsSync(join(OUT, `report-first-screen-${width}.png`)));
+  }
+  // The first screen (1280 x 800): task, metric and the recommendation, above the fold.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(pathToFileURL(wideFile).href, { waitUntil: "load" });
+  // (No named functions inside the page callbacks: tsx would wrap them in a helper the page lacks.)
+  const box = (sel: string) =>
+    page.$eval(sel, (el) => {
+      const r = el.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, height: r.height, text: el.textContent ?? "" };
+    });
+  const [headline, recHead, firstRow] = await Promise.all([
+    box("#answer .headline"),
+    box("#answer table.rec thead"),
+    box("#answer table.rec tbody tr"),
+  ]);
+  const visible = (b: { top: number; bottom: number; height: number }) =>
+    b.height > 0 && b.top >= 0 && b.bottom <= 800;
+  const first = {
+    headline: headline.text,
+    headlineVisible: visible(headline),
+    recHeadVisible: visible(recHead),
+    firstRowVisible: visible(firstRow),
+    firstRow: firstRow.text,
+  };
+  assert.ok(first.headlineVisible && first.recHeadVisible && first.firstRowVisible, JSON.stringify(first));
+  assert.match(first.headline, /Task\s*influenza-vs-rest \(binary: influenza vs other\)/);
+  assert.match(first.headline, /Metric\s*AUROC/);
+  assert.match(first.firstRow, /auto · bert/);
+  assert.match(first.firstRow, /0\.\d{3} \[0\.\d{3}–0\.\d{3}\]/);
 });

@@ -39,9 +39,17 @@ before(async () => {
 
 test("writes the HTML, Markdown, CSV, JSON and an SVG + PNG per chart", () => {
   const files = readdirSync(built.outDir).sort();
-  assert.deepEqual(files, ["figures", "report.html", "report.md", "results.csv", "summary.json"]);
+  assert.deepEqual(files, [
+    "figures",
+    "recommendation.json",
+    "recommendation.md",
+    "report.html",
+    "report.md",
+    "results.csv",
+    "summary.json",
+  ]);
   const figures = readdirSync(join(built.outDir, "figures")).sort();
-  assert.equal(figures.length, 16); // 2 directions x 4 charts x (svg, png)
+  assert.equal(figures.length, 20); // 2 directions x 5 charts x (svg, png)
   for (const f of figures.filter((x) => x.endsWith(".png"))) {
     const png = readFileSync(join(built.outDir, "figures", f));
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], f);
@@ -78,7 +86,7 @@ test("HTML is self-contained: no scripts, no external resources, a CSP that forb
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
   // Table before figures; every chart inline with ids made unique per chart.
   assert.ok(html.indexOf('<table class="results"') < html.indexOf('<figure class="chart"'));
-  assert.equal((html.match(/<figure class="chart"/g) ?? []).length, 8);
+  assert.equal((html.match(/<figure class="chart"/g) ?? []).length, 10);
   const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(new Set(ids).size, ids.length, "duplicate element ids");
 });
@@ -207,4 +215,52 @@ test("a multi-class store builds: table and AUROC bars, no ROC or calibration fi
   );
   assert.equal(r.context.agg.tables[0].binary, false);
   assert.match(readFileSync(join(dir, "out", "report.html"), "utf8"), /Multi-class task/);
+});
+
+test("recalibrated arms add calibration columns, not AUROC rows", () => {
+  const html = texts.get(join(built.outDir, "report.html"))!;
+  const md = texts.get(join(built.outDir, "report.md"))!;
+  // No AUROC row of the report repeats an arm for its recalibration.
+  const aurocTables = [...html.matchAll(/<table class="results"><thead>([\s\S]*?)<\/table>/g)].map(
+    (m) => m[1],
+  );
+  assert.ok(aurocTables.length > 0);
+  for (const t of aurocTables) assert.doesNotMatch(t, /recal\.<\/th>/, "a recalibrated AUROC row");
+  assert.doesNotMatch(md, /^\| finetune-all \+ logistic recal\./m);
+  // The calibration table holds the recalibrated figures, per arm, beside the as-transferred ones.
+  const cal = html.slice(html.indexOf('<table class="results cal">'));
+  assert.match(cal, /<th scope="col">CITL/);
+  for (const col of ["Slope", "Eavg", "E90", "Emax", "Brier"])
+    assert.match(cal, new RegExp(`<th scope="col">${col}`));
+  assert.match(cal, /<span class="recal">-?\d\.\d{3} <span class="sub">logistic recal\.<\/span>/);
+  const summary = JSON.parse(texts.get(join(built.outDir, "summary.json"))!);
+  const calRows = summary.tables[0].calibration as {
+    scenario: string;
+    recalibration: string;
+    slope: number;
+    citl: number;
+    eavg: number;
+  }[];
+  const ft = calRows.filter((r) => r.scenario === "finetune-all");
+  assert.deepEqual([...new Set(ft.map((r) => r.recalibration))].sort(), ["logistic", "none"]);
+  // Logistic recalibration (fitted on the test labels in this fixture) brings the slope to 1 and CITL to 0.
+  for (const r of ft.filter((x) => x.recalibration === "logistic")) {
+    assert.ok(Math.abs(r.slope - 1) < 1e-6 && Math.abs(r.citl) < 1e-6, JSON.stringify(r));
+  }
+  assert.ok(ft.filter((x) => x.recalibration === "none").every((r) => Math.abs(r.citl) > 0.1));
+  const csv = texts.get(join(built.outDir, "results.csv"))!.split("\n");
+  const header = csv[0].split(",");
+  for (const c of ["citl", "calibration_slope", "eavg", "e90", "emax", "brier"])
+    assert.ok(header.includes(c), c);
+});
+
+test("the report folder holds aggregates only: no results store, no per-encounter rows; refuses the store's own folder", async () => {
+  assert.ok(!readdirSync(built.outDir).includes("results.jsonl"));
+  await assert.rejects(
+    buildReport(store.dir, { out: store.dir, silent: true }),
+    /may not hold the results store/,
+  );
+  // Default: report/ inside the results folder, beside results.jsonl.
+  const r = await buildReport(store.dir, { silent: true, now: new Date("2026-11-25T10:00:00Z") });
+  assert.equal(r.outDir, join(store.dir, "report"));
 });

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { aggregate } from "../../src/report/aggregate.js";
 import { calibrationCurves, interpolateTpr, learningCurve, rocCurves } from "../../src/report/curves.js";
 import { reportSettings } from "../../src/report/settings.js";
+import { Rng } from "../../src/util/rng.js";
 
 test("interpolateTpr: linear between ROC points, vertical jumps take the top", () => {
   // ROC of labels [0,1,0,1] with scores [0.1,0.4,0.35,0.8] (sklearn roc_curve, all points):
@@ -56,18 +57,35 @@ test("ROC averaged over seeds on the grid; no thresholds or scores reach the poi
   assert.deepEqual(Object.keys(pts[0]).sort(), ["arm", "embedding", "fpr", "row", "scenario", "size", "tpr"]);
 });
 
-test("calibration bins with fewer than 11 encounters per seed are dropped", () => {
-  const settings = reportSettings({ calibrationBins: 2 });
-  // 12 scores in the low bin, 5 in the high bin (one of them the distinctive 0.987654321).
-  const labels = [...Array(12).fill(0), 1, 1, 1, 1, 1];
-  const scores = [...Array(12).fill(0.2), 0.9, 0.9, 0.9, 0.9, 0.987654321];
-  labels[0] = 1;
-  const agg = aggregate([cell(1, labels, scores)], settings);
+test("calibration bins: merged to at least 11 events and non-events per seed, with intervals and no counts", () => {
+  const settings = reportSettings({ calibrationBins: 10 });
+  const rng = new Rng(4);
+  const labels = Array.from({ length: 400 }, () => (rng.next() < 0.3 ? 1 : 0));
+  const scores = labels.map((y) =>
+    Math.min(0.99, Math.max(0.01, 0.3 + 0.25 * (y - 0.3) + 0.2 * rng.normal())),
+  );
+  const agg = aggregate(
+    [
+      cell(1, labels, scores),
+      cell(
+        2,
+        labels,
+        scores.map((x) => x * 0.9),
+      ),
+    ],
+    settings,
+  );
   const pts = calibrationCurves(agg.tables[0], agg, settings);
-  assert.equal(pts.length, 1);
-  assert.equal(pts[0].meanPredicted, 0.2);
-  assert.equal(pts[0].observed, 0.0833); // 1/12 rounded to 4 places
-  assert.equal(pts[0].count, 12);
+  assert.ok(pts.length >= 2, `only ${pts.length} bins`);
+  for (const p of pts) {
+    assert.ok(!("count" in p), "a bin count beside its rate gives the count back");
+    assert.ok(p.lo <= p.observed && p.observed <= p.hi, JSON.stringify(p));
+  }
+  // A test set with a class below the threshold publishes no calibration bins at all.
+  const few = [...Array(40).fill(0), ...Array(5).fill(1)];
+  const fewScores = few.map((y, i) => 0.1 + 0.5 * y + i * 1e-3);
+  const small = aggregate([cell(1, few, fewScores)], settings);
+  assert.deepEqual(calibrationCurves(small.tables[0], small, settings), []);
 });
 
 test("learning curve: mean ± sd over seeds per size; 'all' placed at the mean training count", () => {

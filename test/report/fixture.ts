@@ -32,7 +32,18 @@ const SEEDS = [1, 2, 3];
 const EMBEDDINGS = ["onehot", "hashing", "bert"] as const;
 const TEST_N = 240;
 
-export async function writeSyntheticStore(dir: string): Promise<SyntheticStore> {
+export interface SyntheticStoreOptions {
+  /** Embedding names (default onehot, hashing, bert); names beyond those get a middling quality. */
+  embeddings?: readonly string[];
+  /** Add `auto` cells with a selection record, as the lead's auto scenario writes them. */
+  auto?: boolean;
+}
+
+export async function writeSyntheticStore(
+  dir: string,
+  opts: SyntheticStoreOptions = {},
+): Promise<SyntheticStore> {
+  const embeddingNames = opts.embeddings ?? EMBEDDINGS;
   await mkdir(dir, { recursive: true });
   const cells: CellResult[] = [];
   const scores: number[] = [];
@@ -73,13 +84,14 @@ export async function writeSyntheticStore(dir: string): Promise<SyntheticStore> 
       codeVersion: CODE_VERSION,
     });
   };
-  const quality = { onehot: 0.35, hashing: 0.55, bert: 0.95 } as const;
+  const qualities: Record<string, number> = { onehot: 0.35, hashing: 0.55, bert: 0.95 };
+  const quality = (e: string) => qualities[e] ?? 0.45 + 0.07 * (e.length % 5);
   const localSignal = (size: (typeof SIZES)[number]) =>
     0.25 + 0.45 * Math.log10((size === "all" ? 800 : size) / 25);
   for (const target of ["A", "B"]) {
     for (const targetSize of SIZES) {
       for (const seed of SEEDS) {
-        for (const embedding of EMBEDDINGS) {
+        for (const embedding of embeddingNames) {
           add({ scenario: "local", embedding, target, targetSize, seed }, localSignal(targetSize), 0, false);
           if (embedding !== "hashing") {
             const signal = localSignal(targetSize) * 0.9;
@@ -100,17 +112,27 @@ export async function writeSyntheticStore(dir: string): Promise<SyntheticStore> 
   ]) {
     for (const targetSize of SIZES) {
       for (const seed of SEEDS) {
-        for (const embedding of EMBEDDINGS) {
-          const signal = localSignal(targetSize) * 0.5 + quality[embedding];
+        for (const embedding of embeddingNames) {
+          const signal = localSignal(targetSize) * 0.5 + quality(embedding);
           add({ scenario: "finetune-all", embedding, source, target, targetSize, seed }, signal, 0.9, false);
           add({ scenario: "finetune-all", embedding, source, target, targetSize, seed }, signal, 0.9, true);
           if (targetSize === "all") {
             add(
               { scenario: "source-only", embedding, source, target, targetSize, seed },
-              quality[embedding],
+              quality(embedding),
               1.2,
               false,
             );
+          }
+          if (opts.auto && embedding === "bert") {
+            // What nested CV would pick: fine-tuning at small sizes, the local model once data suffice.
+            const winner = targetSize === "all" ? "local-logistic" : "finetune-all";
+            const aSignal = targetSize === "all" ? localSignal(targetSize) : signal;
+            add({ scenario: "auto", embedding, source, target, targetSize, seed }, aSignal, 0, false);
+            (cells[cells.length - 1] as CellResult & { selection?: unknown }).selection = {
+              winner,
+              scores: { "local-logistic": 0.7 + 0.01 * seed, "finetune-all": 0.75, "source-only": 0.65 },
+            };
           }
         }
       }

@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { TokenSequences } from "../../src/concepts/vocabulary.js";
+import type { EmbeddedSite } from "../../src/embed/embedded-site.js";
 import { paperCnn } from "../../src/model/architecture.js";
 import { binaryAuroc } from "../../src/model/auroc.js";
 import { TrainSettings } from "../../src/model/train-settings.js";
-import type { PreparedSite } from "../../src/transfer/prepared.js";
 import { runScenario, trainSourceModel } from "../../src/transfer/scenarios.js";
+import { trainValidationSplit } from "../../src/transfer/training-data.js";
 import { Rng } from "../../src/util/rng.js";
+import { testSite, tokens } from "./site-fixture.js";
 
 /** A site whose label is "token 1 present", over `vocab` tokens with random D-dim vectors. */
-function site(name: string, r: Rng, vocab: number, D: number): PreparedSite {
+function site(name: string, r: Rng, vocab: number, D: number): EmbeddedSite {
   const data = new Float32Array((vocab + 1) * D);
   for (let q = D; q < data.length; q++) data[q] = r.normal();
   const draw = (n: number) => {
@@ -25,14 +27,14 @@ function site(name: string, r: Rng, vocab: number, D: number): PreparedSite {
     const seqs: TokenSequences = { count: n, offsets, tokens: Uint32Array.from(toks) };
     return { seqs, labels };
   };
-  return {
-    name,
-    embedding: { rows: vocab + 1, dim: D, data },
-    vocabulary: Array.from({ length: vocab }, (_, i) => ({ key: `t${i}`, text: `t${i}` })),
-    train: draw(80),
-    validation: draw(40),
-  };
+  const pool = draw(120);
+  // Scored on its own validation split, so test and validation predictions can be compared.
+  const { validation } = trainValidationSplit(pool, SPLIT.validationFraction, SPLIT.seed);
+  const keys = Array.from({ length: vocab }, (_, i) => `t${i}`);
+  return testSite(name, { rows: vocab + 1, dim: D, data }, tokens(keys), pool, validation);
 }
+
+const SPLIT = { validationFraction: 1 / 3, seed: 2 };
 
 test("finetune-all scores the target with the embedding rows it tuned (validation AUROC = the one it kept)", () => {
   const r = new Rng(5);
@@ -40,30 +42,29 @@ test("finetune-all scores the target with the embedding rows it tuned (validatio
   const source = site("S", r, 6, D);
   const target = site("T", r, 6, D);
   const arch = paperCnn(D, 2);
-  const ref = { providerId: "test", dimension: D, trainable: false };
   const training = TrainSettings.parse({ epochs: 3, itersPerEpoch: 20, batchSize: 8, lr: 0.05, seed: 2 });
   const sourceModel = trainSourceModel({
     architecture: arch,
-    embeddingRef: ref,
     classes: ["0", "1"],
     training,
     source,
+    split: SPLIT,
   }).snapshot;
   const out = runScenario({
     scenario: "finetune-all",
     architecture: arch,
-    embeddingRef: ref,
     classes: ["0", "1"],
     target,
-    targetTest: target.validation,
     source,
     sourceModel,
     training,
     finetuning: TrainSettings.parse({ ...training, lr: 0.2 }),
+    split: SPLIT,
   });
-  assert.ok(out.model.weights.embedding, "the tuned rows travel with the model");
+  assert.ok(out.model?.weights.embedding, "the tuned rows travel with the model");
   const positive = (p: Float64Array) => Float64Array.from({ length: p.length / 2 }, (_, i) => p[2 * i + 1]);
-  const auc = binaryAuroc(target.validation.labels, positive(out.validationProbs));
+  assert.deepEqual(out.validationLabels, target.test.labels, "the split the test built is the scenario's");
+  const auc = binaryAuroc(out.validationLabels, positive(out.validationProbs));
   // The engine picked its epoch by this AUROC, computed with the tuned rows (float32-stored weights
   // can only move it by a tie).
   assert.ok(out.bestValidationAuroc !== null);

@@ -1,201 +1,170 @@
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
-import { buildVocabulary, encodeEncounters } from "../../concepts/vocabulary.js";
-import { resolveSite } from "../../data/sources.js";
-import { stratifiedSplit } from "../../data/splits.js";
-import type { SiteDataset } from "../../data/types.js";
-import { withPaddingRow } from "../../embed/matrix.js";
-import type { EmbeddingMatrix, EmbeddingProvider } from "../../embed/types.js";
+import { resolveSite, type SourceOptions } from "../../data/sources.js";
+import type { EmbeddedSite } from "../../embed/embedded-site.js";
+import { readEmbeddingSpecArg } from "../../embed/spec-arg.js";
+import type { EmbeddingProvider } from "../../embed/types.js";
 import { saveModel } from "../../model/model-file.js";
-import { predictProba } from "../../model/predict.js";
-import { trainModel } from "../../model/train.js";
-import { FINETUNE_SETTINGS, TrainSettings } from "../../model/train-settings.js";
-import type { ModelSnapshot } from "../../model/types.js";
+import { RECIPE_NAMES, type RecipeName, RECIPES } from "../../model/train-settings.js";
+import { fineTuneAtSite, predictionsCsv, scoreSite, siteForModel } from "../../transfer/at-site.js";
 import type { OpenedBundle } from "../../transfer/bundle/bundle.js";
+import { providerForBundle } from "../../transfer/bundle/provider.js";
+import {
+  type BundleTrust,
+  describeBundle,
+  describeTrust,
+  openBundle,
+  trustFileFor,
+  writeTrustRecord,
+} from "../../transfer/bundle/workflow.js";
+import { FINETUNE_SCENARIOS, type FinetuneScenario } from "../../transfer/scenarios.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { InputError } from "../../util/errors.js";
+import { checkWritable } from "../../util/output-file.js";
 import { createProgress } from "../../util/progress.js";
+import { EMBEDDING_HELP } from "../embedding-help.js";
 import { action } from "../run-command.js";
-import { describeBundle, verifyBundle } from "./bundle.js";
-import { EMBEDDING_HELP, providerForBundle, readEmbeddingSpecArg } from "./bundle-embedding.js";
+import { nonNegativeInt, parseRecipe, positiveInt } from "./train.js";
 
 /**
- * The target-site half of "models travel, data stays": score the site's own encounters with a
- * bundle's model (`predict --bundle`), or fine-tune the bundle's model on them (`transfer --bundle`).
- * Everything written here stays at the site: predictions are keyed by the site's own encounter ids.
+ * `conceptbridge predict --bundle` and `transfer --bundle`: the target-site half of "models travel,
+ * data stays", a thin shell over transfer/at-site.ts. `transfer` runs the experiment's own
+ * fine-tuning scenario (`--scenario`), so what it writes is what an experiment cell would train.
  */
 
-export interface SiteForModel {
-  ds: SiteDataset;
-  embedding: EmbeddingMatrix;
-  vocabulary: { key: string; text: string }[];
-  typeToToken: Uint32Array;
+interface SiteOptions {
+  bundle: string;
+  data: string;
+  out: string;
+  pubkey?: string;
+  allowUnsigned?: boolean;
+  force?: boolean;
+  embedding?: string;
+  catalog?: string;
+  labelColumn?: string;
 }
 
-/** Embed a site's own vocabulary with the bundle's provider (row 0 = padding). */
-export async function embedSite(ds: SiteDataset, provider: EmbeddingProvider): Promise<SiteForModel> {
-  const { vocabulary, typeToToken } = buildVocabulary(ds);
-  const progress = createProgress({ label: "embedding", total: vocabulary.tokens.length });
-  let reported = 0;
-  const m = await provider.embed(vocabulary.tokens, {
-    onProgress: (done) => {
-      progress.tick(done - reported);
-      reported = done;
-    },
-  });
-  progress.done();
+/**
+ * Open the bundle under the signature policy (workflow.ts openBundle), after checking that nothing
+ * would be overwritten: the output and its `.trust.json`, which records how the bundle was accepted.
+ */
+async function openAtSite(
+  o: SiteOptions,
+): Promise<{ b: OpenedBundle; trust: BundleTrust; provider: EmbeddingProvider }> {
+  for (const f of [o.out, trustFileFor(o.out)]) checkWritable(f, { force: o.force, flag: "--out" });
+  const { bundle: b, trust } = await openBundle(o.bundle, o);
+  process.stderr.write(describeBundle(o.bundle, b));
+  process.stderr.write(`${describeTrust(trust)}\n`);
+  const provider = await providerForBundle(b, o.bundle, await readEmbeddingSpecArg(o.embedding));
+  return { b, trust, provider };
+}
+
+function sourceOptions(o: SiteOptions): SourceOptions {
   return {
-    ds,
-    embedding: withPaddingRow(m),
-    vocabulary: vocabulary.tokens.map((t) => ({ key: t.key, text: t.text })),
-    typeToToken,
+    ...(o.catalog !== undefined ? { catalog: o.catalog } : {}),
+    ...(o.labelColumn !== undefined ? { labelColumn: o.labelColumn } : {}),
   };
 }
 
-/** Scores of every encounter of the site as CSV: encounter_id, then one probability column per class. */
-export function predictionsCsv(snapshot: ModelSnapshot, site: SiteForModel): string {
-  const seqs = encodeEncounters(site.ds, site.typeToToken);
-  const probs = predictProba(snapshot, site.embedding, seqs);
-  const C = snapshot.classes.length;
-  const lines = [["encounter_id", ...snapshot.classes.map((c) => `p_${c}`)].map(csvField).join(",")];
-  site.ds.encounters.ids.forEach((id, i) => {
-    const row = [csvField(id)];
-    for (let c = 0; c < C; c++) row.push(String(probs[i * C + c]));
-    lines.push(row.join(","));
-  });
-  return `${lines.join("\n")}\n`;
+/** A progress bar for embedding the site's vocabulary, made when its size is known. */
+function embeddingProgress() {
+  let progress: ReturnType<typeof createProgress> | undefined;
+  let reported = 0;
+  return {
+    onProgress: (done: number, total: number) => {
+      progress ??= createProgress({ label: "embedding", total });
+      progress.tick(done - reported);
+      reported = done;
+    },
+    done: () => progress?.done(),
+  };
 }
 
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/**
- * The site's labels in the bundle's class order: classes matched by name; a binary bundle whose
- * positive class (its second) is one of the site's classes is used one-vs-rest.
- */
-export function labelsForBundle(ds: SiteDataset, classes: string[], file: string): Int32Array {
-  const src = ds.encounters.labels;
-  const out = new Int32Array(src.length).fill(-1);
-  const byName = ds.labelClasses.map((c) => classes.indexOf(c));
-  if (byName.every((i) => i >= 0)) {
-    for (let i = 0; i < src.length; i++) out[i] = src[i] < 0 ? -1 : byName[src[i]];
-    return out;
-  }
-  if (classes.length === 2 && ds.labelClasses.includes(classes[1])) {
-    const pos = ds.labelClasses.indexOf(classes[1]);
-    for (let i = 0; i < src.length; i++) out[i] = src[i] < 0 ? -1 : src[i] === pos ? 1 : 0;
-    return out;
-  }
-  throw new InputError(
-    `the site's classes (${ds.labelClasses.join(", ")}) do not match the bundle's (${classes.join(", ")})`,
-    { file, field: "classes" },
-  );
-}
-
-export interface TransferOptions {
-  validationFraction?: number;
-  epochs?: number;
-  seed?: number;
-}
-
-/** Fine-tune the bundle's model on the site's labeled encounters (the paper's fine-tuning settings). */
-export function fineTune(b: OpenedBundle, site: SiteForModel, file: string, o: TransferOptions = {}) {
-  const labels = labelsForBundle(site.ds, b.snapshot.classes, file);
-  const settings = TrainSettings.parse({
-    ...FINETUNE_SETTINGS,
-    ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
-    ...(o.seed !== undefined ? { seed: o.seed } : {}),
-    ...(o.validationFraction !== undefined ? { validationFraction: o.validationFraction } : {}),
-  });
-  const labeled = labels.filter((y) => y >= 0).length;
-  if (labeled < 10)
-    throw new InputError(`only ${labeled} labeled encounters at the site; too few to fine-tune`);
-  const [trainIdx, valIdx] = stratifiedSplit(
-    labels,
-    [1 - settings.validationFraction, settings.validationFraction],
-    settings.seed,
-  );
-  const part = (idx: Uint32Array) => ({
-    seqs: encodeEncounters(site.ds, site.typeToToken, idx),
-    labels: Int32Array.from(idx, (i) => labels[i]),
-  });
-  const progress = createProgress({ label: "fine-tuning", total: settings.epochs });
-  const result = trainModel({
-    architecture: b.snapshot.architecture,
-    embedding: site.embedding,
-    embeddingRef: b.snapshot.embedding,
-    classes: b.snapshot.classes,
-    train: part(trainIdx),
-    validation: part(valIdx),
-    init: b.snapshot,
-    settings,
-    vocabulary: site.vocabulary,
-    onProgress: (_e, _n, auroc) => progress.tick(1, `val AUROC ${auroc.toFixed(3)}`),
-  });
-  progress.done();
-  return result;
+function siteCommand(program: Command, name: string, description: string, out: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .requiredOption("--bundle <file>", "model bundle from the source site")
+    .requiredOption("--data <source>", "this site's data, e.g. eicu:South or a findings CSV with --catalog")
+    .requiredOption("--out <file>", out)
+    .option("--pubkey <pub.pem>", "trusted Ed25519 public key: the bundle must be signed by it")
+    .option(
+      "--allow-unsigned",
+      "accept a bundle whose signer is not checked (unsigned, or no --pubkey); recorded",
+    )
+    .option("--force", "overwrite --out (and its .trust.json) if they exist")
+    .option("--embedding <spec>", EMBEDDING_HELP)
+    .option("--catalog <file>", "concept catalog, when --data is a findings table")
+    .option("--label-column <name>", "label column of a findings table", "diagnosis");
 }
 
 export function register(program: Command): void {
-  program
-    .command("predict")
-    .description("Score this site's encounters with a model bundle (predictions stay at the site)")
-    .requiredOption("--bundle <file>", "model bundle from the source site")
-    .requiredOption("--data <source>", "this site's data, e.g. eicu:South")
-    .requiredOption("--out <predictions.csv>", "CSV of encounter id and class probabilities")
-    .option("--pubkey <pub.pem>", "trusted Ed25519 public key: the bundle must be signed by it")
-    .option("--embedding <spec>", EMBEDDING_HELP)
-    .action(
-      action(
-        async (o: { bundle: string; data: string; out: string; pubkey?: string; embedding?: string }) => {
-          const b = await verifyBundle(o.bundle, o.pubkey);
-          process.stderr.write(describeBundle(o.bundle, b));
-          const provider = await providerForBundle(b, o.bundle, await readEmbeddingSpecArg(o.embedding));
-          const site = await embedSite(await resolveSite(o.data), provider);
-          await writeFileAtomic(o.out, predictionsCsv(b.snapshot, site));
-          process.stdout.write(`wrote ${site.ds.encounters.count} predictions to ${o.out}\n`);
-        },
-      ),
-    );
+  siteCommand(
+    program,
+    "predict",
+    "Score this site's encounters with a model bundle (predictions stay at the site)",
+    "CSV of encounter id and class probabilities",
+  ).action(
+    action(async (o: SiteOptions) => {
+      const { b, trust, provider } = await openAtSite(o);
+      const ds = await resolveSite(o.data, sourceOptions(o));
+      const progress = embeddingProgress();
+      const { ids, probs } = await scoreSite(b.snapshot, ds, provider, { onProgress: progress.onProgress });
+      progress.done();
+      await writeFileAtomic(o.out, predictionsCsv(b.snapshot.classes, ids, probs));
+      await writeTrustRecord(o.out, o.bundle, b, trust);
+      process.stdout.write(
+        `wrote ${ids.length} predictions to ${o.out} (${trust.policy}: ${trustFileFor(o.out)})\n`,
+      );
+    }),
+  );
 
-  program
-    .command("transfer")
-    .description("Fine-tune a model bundle on this site's labeled encounters and write the new model")
-    .requiredOption("--bundle <file>", "model bundle from the source site")
-    .requiredOption("--data <source>", "this site's labeled data, e.g. eicu:South")
-    .requiredOption("--out <model.json>", "fine-tuned model file")
-    .option("--pubkey <pub.pem>", "trusted Ed25519 public key: the bundle must be signed by it")
-    .option("--epochs <n>", "fine-tuning epochs (default: the paper's)", parsePositiveInt)
-    .option("--seed <n>", "seed for the validation split and training", parsePositiveInt)
-    .option("--embedding <spec>", EMBEDDING_HELP)
+  siteCommand(
+    program,
+    "transfer",
+    "Fine-tune a model bundle on this site's labeled encounters and write the new model",
+    "fine-tuned model file",
+  )
+    .option(
+      "--scenario <name>",
+      `fine-tuning scenario: ${FINETUNE_SCENARIOS.join(", ")} (what is tuned: dense / conv + dense / all)`,
+      "finetune-conv",
+    )
+    .option("--epochs <n>", "fine-tuning epochs at most (default: the recipe's)", positiveInt("--epochs"))
+    .option("--recipe <name>", `training recipe: ${RECIPE_NAMES.join(" or ")}`, parseRecipe, "converged")
+    .option("--seed <n>", "seed for the validation split and training", nonNegativeInt("--seed"))
     .action(
-      action(
-        async (o: {
-          bundle: string;
-          data: string;
-          out: string;
-          pubkey?: string;
-          epochs?: number;
-          seed?: number;
-          embedding?: string;
-        }) => {
-          const b = await verifyBundle(o.bundle, o.pubkey);
-          process.stderr.write(describeBundle(o.bundle, b));
-          const provider = await providerForBundle(b, o.bundle, await readEmbeddingSpecArg(o.embedding));
-          const site = await embedSite(await resolveSite(o.data), provider);
-          const r = fineTune(b, site, o.bundle, o);
-          await saveModel(o.out, r.snapshot);
-          process.stdout.write(
-            `wrote ${o.out}: best validation AUROC ${r.bestValidationAuroc.toFixed(3)} at epoch ${r.bestEpoch}\n`,
-          );
-        },
-      ),
+      action(async (o: SiteOptions & { scenario: string; epochs?: number; seed?: number; recipe: RecipeName }) => {
+        const scenario = o.scenario as FinetuneScenario;
+        if (!FINETUNE_SCENARIOS.includes(scenario))
+          throw new InputError(`unknown scenario "${o.scenario}" (${FINETUNE_SCENARIOS.join(", ")})`, {
+            field: "--scenario",
+          });
+        const { b, trust, provider } = await openAtSite(o);
+        const ds = await resolveSite(o.data, sourceOptions(o));
+        const progress = embeddingProgress();
+        const site: EmbeddedSite = await siteForModel(ds, b.snapshot, provider, {
+          file: o.data,
+          onProgress: progress.onProgress,
+        });
+        progress.done();
+        const epochs = o.epochs ?? RECIPES[o.recipe].finetuning.epochs;
+        const bar = createProgress({ label: "fine-tuning", total: epochs });
+        const r = fineTuneAtSite(b.snapshot, site, {
+          scenario,
+          recipe: o.recipe,
+          settings: {
+            ...(o.epochs !== undefined ? { epochs } : {}),
+            ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          },
+          onEpoch: (_e, _n, auroc) => bar.tick(1, `val AUROC ${auroc.toFixed(3)}`),
+        });
+        bar.done();
+        if (!r.model) throw new Error(`${scenario} returned no model`);
+        await saveModel(o.out, r.model);
+        await writeTrustRecord(o.out, o.bundle, b, trust);
+        process.stdout.write(
+          `wrote ${o.out}: ${scenario}, best validation AUROC ${(r.bestValidationAuroc ?? Number.NaN).toFixed(3)} at epoch ${r.bestEpoch} (engine ${r.engine}); ${trust.policy}: ${trustFileFor(o.out)}\n`,
+        );
+      }),
     );
-}
-
-function parsePositiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be a non-negative integer");
-  return n;
 }

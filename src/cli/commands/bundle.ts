@@ -1,174 +1,26 @@
-import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { loadModel, saveModel } from "../../model/model-file.js";
-import { TrainSettings, type TrainSettingsInput } from "../../model/train-settings.js";
+import { loadResultsStore } from "../../report/load.js";
+import { modelCardMarkdown } from "../../report/model-card.js";
+import { generateSigningKeys } from "../../transfer/bundle/signing.js";
 import {
-  checkEmbeddingCompatible,
-  type OpenedBundle,
-  type PerformanceInput,
-  readBundleFile,
-  writeBundleFile,
-} from "../../transfer/bundle/bundle.js";
-import { BundleMetrics } from "../../transfer/bundle/schema.js";
-import { generateSigningKeys, readPrivateKey, readPublicKey } from "../../transfer/bundle/signing.js";
+  describeBundle,
+  describeTrust,
+  type ExportOptions,
+  exportBundle,
+  type ImportOptions,
+  importBundle,
+  trustFileFor,
+  verifyBundle,
+} from "../../transfer/bundle/workflow.js";
 import { InputError } from "../../util/errors.js";
+import { EMBEDDING_HELP } from "../embedding-help.js";
 import { action } from "../run-command.js";
-import { EMBEDDING_HELP, providerForBundle, readEmbeddingSpecArg } from "./bundle-embedding.js";
 
 /**
  * `conceptbridge bundle export|verify|import|keygen`: package a trained model as one verifiable file
- * for other sites, check one, and turn one back into a model file.
+ * for other sites, check one, and turn one back into a model file (transfer/bundle/workflow.ts).
  */
-
-export interface ExportOptions {
-  model: string;
-  out: string;
-  sign?: string;
-  summary?: string;
-  training?: string;
-}
-
-export async function exportBundle(o: ExportOptions): Promise<OpenedBundle> {
-  const snapshot = await loadModel(o.model);
-  const performance = o.summary ? await readPerformance(o.summary) : null;
-  const training = o.training ? await readTraining(o.training) : null;
-  const signingKey = o.sign ? await readPrivateKey(o.sign) : undefined;
-  return writeBundleFile(o.out, { snapshot, performance, training, ...(signingKey ? { signingKey } : {}) });
-}
-
-export async function verifyBundle(file: string, pubkey?: string): Promise<OpenedBundle> {
-  const trustedKey = pubkey ? await readPublicKey(pubkey) : undefined;
-  return readBundleFile(file, trustedKey ? { trustedKey } : {});
-}
-
-export interface ImportOptions {
-  out: string;
-  pubkey?: string;
-  /** The target's embedding provider id (and dimension) the model must have been trained with. */
-  providerId?: string;
-  dimension?: number;
-  /** The target's embedding spec: its provider must be the bundle's. */
-  embedding?: string;
-}
-
-export async function importBundle(file: string, o: ImportOptions): Promise<OpenedBundle> {
-  const opened = await verifyBundle(file, o.pubkey);
-  checkEmbeddingCompatible(opened.header, { providerId: o.providerId, dimension: o.dimension }, file);
-  const spec = await readEmbeddingSpecArg(o.embedding);
-  if (spec !== undefined) await providerForBundle(opened, file, spec);
-  await saveModel(o.out, opened.snapshot);
-  return opened;
-}
-
-/**
- * A performance summary from a JSON file: a results-store line ({metrics, counts, key.task}) or a bare
- * metrics object ({auroc, aurocCI, ...}). Only known metric fields are kept; stored predictions and
- * anything else a results line holds are dropped, and counts are suppressed/rounded on export.
- */
-export async function readPerformance(path: string): Promise<PerformanceInput> {
-  const obj = await readJsonObject(path, "performance summary");
-  const rawMetrics = typeof obj.metrics === "object" && obj.metrics !== null ? obj.metrics : obj;
-  const metrics = BundleMetrics.safeParse(rawMetrics);
-  if (!metrics.success) {
-    const issue = metrics.error.issues[0];
-    throw new InputError(`not a metric summary: ${issue.message}`, {
-      file: path,
-      field: issue.path.join("."),
-    });
-  }
-  const counts: NonNullable<PerformanceInput["counts"]> = {};
-  if (typeof obj.counts === "object" && obj.counts !== null) {
-    for (const k of ["train", "validation", "test"] as const) {
-      const n = (obj.counts as Record<string, unknown>)[k];
-      if (n === undefined) continue;
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-        throw new InputError("must be a non-negative integer", { file: path, field: `counts.${k}` });
-      }
-      counts[k] = n;
-    }
-  }
-  const key = typeof obj.key === "object" && obj.key !== null ? (obj.key as Record<string, unknown>) : {};
-  const task = typeof key.task === "string" ? key.task : typeof obj.task === "string" ? obj.task : undefined;
-  return {
-    description: typeof obj.description === "string" ? obj.description : `from ${path.split(/[\\/]/).pop()}`,
-    ...(task ? { task } : {}),
-    metrics: metrics.data,
-    ...(Object.keys(counts).length > 0 ? { counts } : {}),
-  };
-}
-
-async function readTraining(path: string): Promise<TrainSettingsInput> {
-  const obj = await readJsonObject(path, "training settings");
-  const parsed = TrainSettings.safeParse(obj);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`not training settings: ${issue.message}`, {
-      file: path,
-      field: issue.path.join("."),
-    });
-  }
-  return parsed.data;
-}
-
-async function readJsonObject(path: string, what: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new InputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
-      file: path,
-    });
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    const lines = text.trim().split("\n").length;
-    const hint = lines > 1 ? " (a results.jsonl has one result per line: save the one line you mean)" : "";
-    throw new InputError(`${what} is not valid JSON${hint}: ${(e as Error).message}`, { file: path });
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new InputError(`${what} must be a JSON object`, { file: path });
-  }
-  return v as Record<string, unknown>;
-}
-
-/** Human-readable summary of a verified bundle (no patient data exists in a bundle to print). */
-export function describeBundle(file: string, b: OpenedBundle): string {
-  const h = b.header;
-  const m = h.model;
-  const arch =
-    m.architecture.kind === "concept-cnn"
-      ? `concept CNN (kernels ${m.architecture.kernelSizes.join(",")}, filters ${m.architecture.filters.join(",")})`
-      : "mean-embedding logistic regression";
-  const lines = [
-    `${file}: OK (SHA-256 ${b.digest})`,
-    `  signature: ${
-      b.signer
-        ? `Ed25519 key ${b.signer.fingerprint}${b.trusted ? " (the trusted key)" : " (valid; not checked against a trusted key: pass --pubkey)"}`
-        : "none"
-    }`,
-    `  model: ${arch}, classes ${m.classes.join(", ")}, ${m.vocabularySize} source tokens`,
-    `  embedding: ${m.embedding.providerId} (dimension ${m.embedding.dimension}${m.embedding.trainable ? ", tuned" : ""})`,
-    `  written by ConceptBridge ${h.codeVersion} at ${h.createdAt}`,
-  ];
-  const p = h.performance;
-  if (p) {
-    const ci = p.metrics.aurocCI
-      ? ` (95% CI ${p.metrics.aurocCI[0].toFixed(3)}-${p.metrics.aurocCI[1].toFixed(3)})`
-      : "";
-    const counts = p.counts
-      ? `; n ${Object.entries(p.counts)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(", ")}`
-      : "";
-    lines.push(
-      `  performance: AUROC ${p.metrics.auroc.toFixed(3)}${ci}${p.task ? ` on ${p.task}` : ""}${counts}`,
-    );
-  }
-  return `${lines.join("\n")}\n`;
-}
-
 export function register(program: Command): void {
   const bundle = program
     .command("bundle")
@@ -185,10 +37,30 @@ export function register(program: Command): void {
       "performance summary: a results line or a metrics object (counts < 11 suppressed)",
     )
     .option("--training <settings.json>", "training settings to record")
+    .option(
+      "--results <dir>",
+      "results store of an experiment that evaluated this model: its performance at the source and at each target goes into the model card",
+    )
+    .option("--source <site>", "the site the model was trained at, in --results")
+    .option("--force", "overwrite --out if it exists")
     .action(
-      action(async (o: ExportOptions) => {
-        const b = await exportBundle(o);
+      action(async (o: ExportOptions & { results?: string; source?: string }) => {
+        if ((o.results === undefined) !== (o.source === undefined))
+          throw new InputError("--results and --source go together", {
+            field: o.results ? "--source" : "--results",
+          });
+        const store = o.results ? await loadResultsStore(o.results) : null;
+        const evidence =
+          store && o.source
+            ? { cells: store.cells, provenance: store.provenance, source: o.source }
+            : undefined;
+        const b = await exportBundle({
+          ...o,
+          modelCard: (header) =>
+            modelCardMarkdown({ header, bundleName: basename(o.out), ...(evidence ? { evidence } : {}) }),
+        });
         process.stdout.write(describeBundle(o.out, b));
+        process.stdout.write(`  model card: inside the bundle and ${o.out}.model-card.md\n`);
       }),
     );
 
@@ -218,6 +90,11 @@ export function register(program: Command): void {
     .description("Verify a bundle and write its model file, refusing an incompatible embedding")
     .requiredOption("--out <model.json>", "model file to write")
     .option("--pubkey <pub.pem>", "trusted Ed25519 public key: the bundle must be signed by it")
+    .option(
+      "--allow-unsigned",
+      "accept a bundle whose signer is not checked (unsigned, or no --pubkey); recorded",
+    )
+    .option("--force", "overwrite --out (and its .trust.json) if they exist")
     .option("--provider-id <id>", "the target's embedding provider id; must equal the bundle's")
     .option("--dimension <n>", "the target's embedding dimension; must equal the bundle's", parseDimension)
     .option("--embedding <spec>", `the target's embedding, checked against the bundle's: ${EMBEDDING_HELP}`)
@@ -225,7 +102,7 @@ export function register(program: Command): void {
       action(async (file: string, o: ImportOptions) => {
         const b = await importBundle(file, o);
         process.stdout.write(describeBundle(file, b));
-        process.stdout.write(`wrote ${o.out}\n`);
+        process.stdout.write(`${describeTrust(b.trust)}\nwrote ${o.out} (and ${trustFileFor(o.out)})\n`);
       }),
     );
 

@@ -5,6 +5,8 @@ import { resolveSource } from "../../data/sources.js";
 import { generateWorld } from "../../data/synthetic/world.js";
 import { writeWorld } from "../../data/synthetic/write.js";
 import type { SiteDataset } from "../../data/types.js";
+import { InputError } from "../../util/errors.js";
+import { checkWritable } from "../../util/output-file.js";
 import { action } from "../run-command.js";
 
 /**
@@ -32,6 +34,7 @@ export interface InspectOptions {
   catalog?: string;
   labelColumn?: string;
   json?: boolean;
+  smallCellThreshold?: string;
 }
 
 /** The work of `data inspect`, writing its output through `out` (stdout in the CLI). */
@@ -50,7 +53,10 @@ export async function inspectCommand(
     );
   }
   const report = inspectSites(sites);
-  out(opts.json ? `${JSON.stringify(report)}\n` : formatInspect(report));
+  const threshold = opts.smallCellThreshold === undefined ? 11 : Number(opts.smallCellThreshold);
+  if (!Number.isInteger(threshold) || threshold < 1)
+    throw new InputError("must be a positive integer", { field: "--small-cell-threshold" });
+  out(opts.json ? `${JSON.stringify(report)}\n` : formatInspect(report, threshold));
 }
 
 export interface SynthesizeOptions {
@@ -84,6 +90,10 @@ export function register(program: Command): void {
     .option("--catalog <file>", "concept catalog (code: name lines) for findings tables")
     .option("--label-column <name>", "label column of findings tables", "diagnosis")
     .option("--json", "print one JSON object instead of text")
+    .option(
+      "--small-cell-threshold <n>",
+      "label counts below n are shown as <n (default 11; 1 shows your own site's counts in full)",
+    )
     .action(
       action(async (sources: string[], opts: InspectOptions) => {
         await inspectCommand(sources, opts, (s) => process.stdout.write(s));
@@ -92,13 +102,18 @@ export function register(program: Command): void {
   data
     .command("synthesize")
     .description("write the seeded synthetic multi-site world (event tables per site + mapping.json)")
-    .argument("<dir>", "output directory (replaced atomically if it holds a synthetic world)")
+    .argument(
+      "<dir>",
+      "output directory (an existing synthetic world there is replaced atomically with --force)",
+    )
+    .option("--force", "replace the synthetic world already in <dir>")
     .option("--seed <n>", "random seed", int("--seed"))
     .option("--sites <n>", "number of sites", int("--sites"))
     .option("--encounters <n>", "encounters per site", int("--encounters"))
     .option("--shift <x>", "amount of shift between sites, 0..1", num("--shift"))
     .action(
-      action(async (dir: string, o: SynthesizeOptions) => {
+      action(async (dir: string, o: SynthesizeOptions & { force?: boolean }) => {
+        checkWritable(dir, { force: o.force });
         const n = await synthesizeCommand(dir, o);
         process.stderr.write(`wrote ${n} sites to ${dir}\n`);
       }),

@@ -6,8 +6,10 @@ import { parse as parseYaml } from "yaml";
 import { buildVocabulary, encodeEncounters, type VocabularyToken } from "../../concepts/vocabulary.js";
 import { resolveSource } from "../../data/sources.js";
 import { EmbeddingCache, embedWithCache } from "../../embed/cache.js";
+import { type EmbeddingDiagnostics, embeddingDiagnostics } from "../../embed/diagnostics.js";
 import { cosine, row } from "../../embed/matrix.js";
 import type { TableEmbeddingProvider } from "../../embed/providers/table.js";
+import type { VectorsCoverage, VectorsProvider } from "../../embed/providers/vectors.js";
 import { createProvider, type EmbeddingSpecInput, parseEmbeddingSpec } from "../../embed/registry.js";
 import { type EmbeddingProvider, providerId } from "../../embed/types.js";
 import { InputError } from "../../util/errors.js";
@@ -18,7 +20,9 @@ import { action } from "../run-command.js";
  * `conceptbridge embed <source>`: embed every token of the source's site vocabularies into the
  * persistent cache (so experiments never wait for, or pay for, the same text twice) and print how
  * many tokens got a vector. `conceptbridge embed similar "<text>"`: nearest neighbours by cosine
- * among a dataset's tokens, or among everything cached for the provider.
+ * among a dataset's tokens, or among everything cached for the provider. `conceptbridge embed
+ * inspect <source>`: the diagnostics of src/embed/diagnostics.ts per site (anisotropy, effective rank,
+ * "X" vs "Not X", tokens without a vector, neighbours) with their warnings.
  */
 export interface EmbedCliOptions {
   provider?: string;
@@ -84,6 +88,8 @@ export interface CoverageLine {
   dimension: number;
   /** Table providers: tokens per match kind ("exact", "code", "text", "key", "missing"). */
   matches?: Record<string, number>;
+  /** Vectors providers: words and tokens without a vector. */
+  oov?: VectorsCoverage;
 }
 
 async function sitesWithVocabulary(source: string, o: EmbedCliOptions) {
@@ -101,23 +107,45 @@ function isTable(p: EmbeddingProvider): p is TableEmbeddingProvider {
   return p.info.provider === "table" && "resolve" in p;
 }
 
+function isVectors(p: EmbeddingProvider): p is VectorsProvider {
+  return p.info.provider === "vectors" && "coverage" in p;
+}
+
+/** The base provider of a postprocessed one (for table matches and vector coverage). */
+function baseOf(p: EmbeddingProvider): EmbeddingProvider {
+  return "base" in p && typeof p.base === "object" && p.base !== null ? (p.base as EmbeddingProvider) : p;
+}
+
+type SiteVocab = Awaited<ReturnType<typeof sitesWithVocabulary>>[number];
+
+/** The provider, fitted (one-hot, co-occurrence, postprocess) on the first site: the source in a transfer. */
+async function providerForSites(
+  spec: EmbeddingSpecInput,
+  baseDir: string,
+  first: SiteVocab,
+  cache: EmbeddingCache | null,
+): Promise<EmbeddingProvider> {
+  return createProvider(spec, {
+    sourceVocabulary: first.vocabulary,
+    fitData: { vocab: first.vocabulary, seqs: encodeEncounters(first.ds, first.typeToToken) },
+    baseDir,
+    cache,
+  });
+}
+
 /** The work of `embed <source>`: returns one coverage line per site. */
 export async function embedCommand(source: string, o: EmbedCliOptions): Promise<CoverageLine[]> {
   const { spec, baseDir } = specFromOptions(o);
   const sites = await sitesWithVocabulary(source, o);
   const cache = o.cache === false ? null : new EmbeddingCache(o.cacheDir);
   const lines: CoverageLine[] = [];
-  // One-hot and cooccurrence are defined by one site (the first: the source in a transfer).
-  const first = sites[0];
-  const provider = await createProvider(spec, {
-    sourceVocabulary: first.vocabulary,
-    fitData: { vocab: first.vocabulary, seqs: encodeEncounters(first.ds, first.typeToToken) },
-    baseDir,
-  });
+  // One-hot, cooccurrence and postprocess are fitted on one site (the first: the source in a transfer).
+  const provider = await providerForSites(spec, baseDir, sites[0], cache);
+  const base = baseOf(provider);
   for (const { vocabulary } of sites) {
     let matches: Record<string, number> | undefined;
-    if (isTable(provider)) {
-      const res = provider.resolve(vocabulary.tokens);
+    if (isTable(base)) {
+      const res = base.resolve(vocabulary.tokens);
       matches = {};
       for (const h of res.how) matches[h ?? "missing"] = (matches[h ?? "missing"] ?? 0) + 1;
     }
@@ -133,6 +161,7 @@ export async function embedCommand(source: string, o: EmbedCliOptions): Promise<
     (progress as Progress | null)?.done();
     let zero = 0;
     for (let i = 0; i < m.rows; i++) if (row(m, i).every((x) => x === 0)) zero++;
+    const oov = isVectors(base) ? await base.coverage(vocabulary.tokens) : undefined;
     lines.push({
       site: vocabulary.site,
       tokens: vocabulary.tokens.length,
@@ -142,9 +171,124 @@ export async function embedCommand(source: string, o: EmbedCliOptions): Promise<
       zeroVectors: zero,
       dimension: m.dim,
       ...(matches ? { matches } : {}),
+      ...(oov ? { oov } : {}),
     });
   }
   return lines;
+}
+
+function oovText(c: VectorsCoverage, indent: string): string[] {
+  const out = [
+    `${indent}words: ${c.distinctWords - c.distinctWordsWithoutVector}/${c.distinctWords} distinct words have a vector; ` +
+      `${c.tokensWithoutVector} tokens have none of their words (zero vector), ${c.tokensPartly} only some`,
+  ];
+  if (c.missingWords.length > 0) {
+    out.push(
+      `${indent}missing words: ${c.missingWords
+        .slice(0, 20)
+        .map((w) => `${w.word} (${w.tokens})`)
+        .join(", ")}${c.distinctWordsWithoutVector > 20 ? ", ..." : ""}`,
+    );
+  }
+  if (c.examples.length > 0)
+    out.push(
+      `${indent}tokens without a vector: ${c.examples
+        .slice(0, 10)
+        .map((t) => JSON.stringify(t))
+        .join(", ")}`,
+    );
+  return out;
+}
+
+export interface InspectOptions extends EmbedCliOptions {
+  /** Text pairs "a|b" whose cosine to print (e.g. "shortness of breath|short of breath"). */
+  pair?: string[];
+}
+
+export interface InspectLine {
+  site: string;
+  providerId: string;
+  diagnostics: EmbeddingDiagnostics;
+  /** The vectors provider's out-of-vocabulary report. */
+  oov?: VectorsCoverage;
+  pairs: { a: string; b: string; cosine: number }[];
+}
+
+function queryToken(text: string, i: number): VocabularyToken {
+  return { key: `query${i}|present`, code: `query${i}`, value: { kind: "present" }, conceptText: text, text };
+}
+
+/** The work of `embed inspect`: the diagnostics of each site's vocabulary under the provider. */
+export async function inspectCommand(source: string, o: InspectOptions): Promise<InspectLine[]> {
+  const { spec, baseDir } = specFromOptions(o);
+  const pairs = (o.pair ?? []).map((p) => {
+    const bar = p.indexOf("|");
+    if (bar <= 0 || bar === p.length - 1) {
+      throw new InputError(`--pair expects "text a|text b", got "${p}"`, { field: "--pair" });
+    }
+    return [p.slice(0, bar).trim(), p.slice(bar + 1).trim()] as const;
+  });
+  const sites = await sitesWithVocabulary(source, o);
+  const cache = o.cache === false ? null : new EmbeddingCache(o.cacheDir);
+  const provider = await providerForSites(spec, baseDir, sites[0], cache);
+  const base = baseOf(provider);
+  const id = providerId(provider.info);
+  let pairCos: InspectLine["pairs"] = [];
+  if (pairs.length > 0) {
+    const q = await embedWithCache(
+      provider,
+      pairs.flat().map((t, i) => queryToken(t, i)),
+      cache,
+    );
+    pairCos = pairs.map(([a, b], i) => ({ a, b, cosine: cosine(row(q, 2 * i), row(q, 2 * i + 1)) }));
+  }
+  const lines: InspectLine[] = [];
+  for (const { vocabulary } of sites) {
+    const m = await embedWithCache(provider, vocabulary.tokens, cache);
+    const diagnostics = embeddingDiagnostics(m, vocabulary.tokens);
+    const oov = isVectors(base) ? await base.coverage(vocabulary.tokens) : undefined;
+    lines.push({
+      site: vocabulary.site,
+      providerId: id,
+      diagnostics,
+      ...(oov ? { oov } : {}),
+      pairs: pairCos,
+    });
+  }
+  return lines;
+}
+
+export function formatInspect(lines: InspectLine[]): string {
+  const f = (x: number | null, digits = 3) => (x === null || Number.isNaN(x) ? "-" : x.toFixed(digits));
+  const out: string[] = [];
+  if (lines[0]) out.push(`provider ${lines[0].providerId}`);
+  for (const l of lines) {
+    const s = l.diagnostics.stats;
+    out.push(
+      `${l.site}: ${s.tokens} tokens, dimension ${s.dimension}, ${s.withoutVector} without a vector (${(100 * s.withoutVectorShare).toFixed(1)}%)`,
+      `  mean pairwise cosine    raw ${f(s.raw.meanCosine)}   centered ${f(s.centered.meanCosine)}`,
+      `  effective rank          raw ${f(s.raw.effectiveRank, 2)}   centered ${f(s.centered.effectiveRank, 2)}${s.rankRows < s.tokens - s.withoutVector ? ` (on ${s.rankRows} rows)` : ""}`,
+      `  "X" vs "Not X" cosine   raw ${f(s.raw.negationCosine)}   centered ${f(s.centered.negationCosine)}   (${s.negationPairs} pairs)`,
+    );
+    if (s.negationExamples.length > 0) {
+      out.push(
+        `  least separated: ${s.negationExamples
+          .slice(0, 3)
+          .map((e) => `${JSON.stringify(e.negated)} / ${JSON.stringify(e.positive)} ${f(e.cosine)}`)
+          .join("; ")}`,
+      );
+    }
+    for (const n of s.neighbours) {
+      out.push(
+        `  neighbours of ${JSON.stringify(n.text)}: ${n.nearest.map((x) => `${JSON.stringify(x.text)} ${f(x.cosine)}`).join(", ")}`,
+      );
+    }
+    for (const p of l.pairs)
+      out.push(`  cosine ${JSON.stringify(p.a)} / ${JSON.stringify(p.b)}: ${f(p.cosine)}`);
+    if (l.oov) out.push(...oovText(l.oov, "  "));
+    for (const w of l.diagnostics.warnings) out.push(`  warning: ${w.message}`);
+  }
+  return `${out.join("\n")}\n`;
 }
 
 export function formatCoverage(lines: CoverageLine[], provider: string): string {
@@ -161,6 +305,7 @@ export function formatCoverage(lines: CoverageLine[], provider: string): string 
               .join(", ")}`
           : ""),
     );
+    if (l.oov) out.push(...oovText(l.oov, "  "));
   }
   return `${out.join("\n")}\n`;
 }
@@ -192,11 +337,7 @@ export async function similarCommand(
   let vectors: Float32Array[];
   if (o.dataset) {
     const sites = await sitesWithVocabulary(o.dataset, o);
-    provider = await createProvider(spec, {
-      sourceVocabulary: sites[0].vocabulary,
-      fitData: { vocab: sites[0].vocabulary, seqs: encodeEncounters(sites[0].ds, sites[0].typeToToken) },
-      baseDir,
-    });
+    provider = await providerForSites(spec, baseDir, sites[0], cache);
     const tokens = sites.flatMap((s) =>
       s.vocabulary.tokens.map((token) => ({ token, site: s.vocabulary.site })),
     );
@@ -248,7 +389,7 @@ function collect(v: string, prev: string[] = []): string[] {
 
 function providerOptions(c: Command): Command {
   return c
-    .option("--provider <name>", "onehot | hashing | cooccurrence | table | onnx | openai")
+    .option("--provider <name>", "onehot | hashing | cooccurrence | table | vectors | onnx | openai")
     .option("--spec <file>", "embedding settings as JSON/YAML (an `embedding:` key or the object itself)")
     .option(
       "--set <key=value>",
@@ -284,6 +425,28 @@ export function register(program: Command): void {
       );
     }),
   );
+  providerOptions(
+    embed
+      .command("inspect")
+      .description(
+        'diagnostics of a dataset\'s embedding: anisotropy, effective rank, "X" vs "Not X", tokens without a vector, neighbours',
+      )
+      .argument(
+        "<source>",
+        "findings CSV (with --catalog), event-table dir, eicu[:region], synthetic[:seed], omop:<dir>",
+      ),
+  )
+    .option(
+      "--pair <a|b>",
+      'also print the cosine of two texts, e.g. "shortness of breath|short of breath" (repeatable)',
+      collect,
+    )
+    .action(
+      action(async (source: string, o: InspectOptions) => {
+        const lines = await inspectCommand(source, o);
+        process.stdout.write(o.json ? `${JSON.stringify(lines)}\n` : formatInspect(lines));
+      }),
+    );
   providerOptions(
     embed
       .command("similar")

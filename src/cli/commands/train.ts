@@ -1,26 +1,24 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { buildVocabulary, encodeEncounters } from "../../concepts/vocabulary.js";
+import { encodeAllEncounters, encodeDataset } from "../../concepts/encoded-site.js";
 import { resolveSite } from "../../data/sources.js";
-import { stratifiedSplit } from "../../data/splits.js";
-import { binaryLabels, multiclassLabels } from "../../data/task.js";
+import { type TaskSpec, taskClasses, taskLabels } from "../../data/task.js";
+import { embedSite } from "../../embed/embedded-site.js";
 import { createProvider } from "../../embed/registry.js";
-import { providerId } from "../../embed/types.js";
-import { meanLogistic } from "../../model/architecture.js";
+import { readEmbeddingSpecArg } from "../../embed/spec-arg.js";
 import { saveModel } from "../../model/model-file.js";
-import { trainModel } from "../../model/train.js";
-import { TrainSettings } from "../../model/train-settings.js";
-import type { ModelArchitecture } from "../../model/types.js";
+import { RECIPE_NAMES, type RecipeName, RECIPES } from "../../model/train-settings.js";
+import { trainAtSite } from "../../transfer/at-site.js";
 import { InputError } from "../../util/errors.js";
+import { checkWritable } from "../../util/output-file.js";
 import { createProgress } from "../../util/progress.js";
 import { action } from "../run-command.js";
-import { readEmbeddingSpecArg } from "./bundle-embedding.js";
-import { embedSite } from "./bundle-workflow.js";
 
 /**
  * `conceptbridge train`: the first step of the travel workflow, run at the source site. Trains the
- * paper's CNN (or the logistic baseline) on the site's own data and writes a model file, which
- * `bundle export` packs for another site. Nothing but weights and the vocabulary's texts is written.
+ * paper's CNN (or the logistic baseline) on the site's own labeled encounters with the library's
+ * trainAtSite (the experiment's source-model path) and writes a model file, which `bundle export`
+ * packs for another site. Nothing but weights and the vocabulary's texts is written.
  */
 interface TrainCliOptions {
   out: string;
@@ -31,11 +29,25 @@ interface TrainCliOptions {
   model: "cnn" | "logistic";
   seed?: number;
   epochs?: number;
+  force?: boolean;
+  recipe: RecipeName;
 }
 
-const positiveInt = (name: string) => (v: string) => {
+export function parseRecipe(v: string): RecipeName {
+  if (!(RECIPE_NAMES as readonly string[]).includes(v))
+    throw new InvalidArgumentError(`must be one of ${RECIPE_NAMES.join(", ")}`);
+  return v as RecipeName;
+}
+
+export const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+
+export const nonNegativeInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
   return n;
 };
 
@@ -48,6 +60,7 @@ export function register(program: Command): void {
       "the site's data: a findings CSV (with --catalog), event-table folder, eicu:<region>, synthetic:<site>",
     )
     .requiredOption("-o, --out <model.json>", "model file to write")
+    .option("--force", "overwrite --out if it exists")
     .option("--catalog <file>", "concept catalog for findings tables")
     .option("--label-column <name>", "label column of findings tables", "diagnosis")
     .option("--positive <class>", "binary task: this class vs the rest (default: all classes, multi-class)")
@@ -57,79 +70,55 @@ export function register(program: Command): void {
       "hashing",
     )
     .option("--model <kind>", "cnn (the paper's) or logistic (the baseline)", "cnn")
-    .option("--seed <n>", "seed for the validation split and training", positiveInt("--seed"))
-    .option("--epochs <n>", "training epochs (default: the paper's 50)", positiveInt("--epochs"))
+    .option("--seed <n>", "seed for the validation split and training", nonNegativeInt("--seed"))
+    .option("--epochs <n>", "training epochs at most (default: the recipe's, 50)", positiveInt("--epochs"))
+    .option("--recipe <name>", `training recipe: ${RECIPE_NAMES.join(" or ")}`, parseRecipe, "converged")
     .action(
       action(async (source: string, o: TrainCliOptions) => {
         if (o.model !== "cnn" && o.model !== "logistic") {
           throw new InputError(`unknown model "${o.model}" (cnn or logistic)`, { field: "--model" });
         }
+        // Refused before any work, not after the training it would throw away.
+        checkWritable(o.out, { force: o.force, flag: "--out" });
         const ds = await resolveSite(source, {
           ...(o.catalog !== undefined ? { catalog: o.catalog } : {}),
           ...(o.labelColumn !== undefined ? { labelColumn: o.labelColumn } : {}),
         });
-        const task =
+        const task: TaskSpec =
           o.positive !== undefined
-            ? { labels: binaryLabels(ds, o.positive), classes: [`not ${o.positive}`, o.positive] }
-            : multiclassLabels(ds);
-        const { vocabulary } = buildVocabulary(ds);
+            ? { type: "binary", name: o.positive, positive: o.positive }
+            : { type: "multiclass", name: "classes" };
+        const classes = taskClasses(task, [ds]);
+        const encoded = encodeDataset(ds, taskLabels(task, ds, classes));
         const spec = (await readEmbeddingSpecArg(o.embedding ?? "hashing")) ?? {
           provider: "hashing" as const,
         };
-        const provider = await createProvider(spec, { sourceVocabulary: vocabulary, fitData: fitData(ds) });
-        const site = await embedSite(ds, provider);
-        const settings = TrainSettings.parse({
-          ...(o.seed !== undefined ? { seed: o.seed } : {}),
-          ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+        const provider = await createProvider(spec, {
+          sourceVocabulary: { site: ds.name, tokens: encoded.vocabulary },
+          // Co-occurrence learns from every encounter of the site, labeled or not.
+          fitData: {
+            vocab: { site: ds.name, tokens: encoded.vocabulary },
+            seqs: encodeAllEncounters(ds).seqs,
+          },
         });
-        const [trainIdx, valIdx] = stratifiedSplit(
-          task.labels,
-          [1 - settings.validationFraction, settings.validationFraction],
-          settings.seed,
-        );
-        const part = (idx: Uint32Array) => {
-          const keep = idx.filter((i) => task.labels[i] >= 0);
-          return {
-            seqs: encodeEncounters(ds, site.typeToToken, keep),
-            labels: Int32Array.from(keep, (i) => task.labels[i]),
-          };
-        };
-        const D = site.embedding.dim;
-        const C = task.classes.length;
-        const architecture: ModelArchitecture =
-          o.model === "logistic"
-            ? meanLogistic(D, C)
-            : {
-                kind: "concept-cnn",
-                embeddingDim: D,
-                kernelSizes: [1],
-                filters: [100],
-                numClasses: C,
-                dropout: 0.5,
-              };
-        const progress = createProgress({ label: "training", total: settings.epochs });
-        const r = trainModel({
-          architecture,
-          embedding: site.embedding,
-          embeddingRef: { providerId: providerId(provider.info), dimension: D, trainable: false },
-          classes: task.classes,
-          train: part(trainIdx),
-          validation: part(valIdx),
-          settings,
-          vocabulary: site.vocabulary,
-          onProgress: (_e, _n, auroc) => progress.tick(1, `val AUROC ${auroc.toFixed(3)}`),
+        const site = await embedSite(encoded, provider);
+        const recipe = RECIPES[o.recipe];
+        const epochs = o.epochs ?? (o.model === "logistic" ? recipe.baseline : recipe.training).epochs;
+        const progress = createProgress({ label: "training", total: epochs });
+        const r = trainAtSite(site, classes, {
+          model: o.model,
+          recipe: o.recipe,
+          settings: {
+            ...(o.seed !== undefined ? { seed: o.seed } : {}),
+            ...(o.epochs !== undefined ? { epochs } : {}),
+          },
+          onEpoch: (_e, _n, auroc) => progress.tick(1, `val AUROC ${auroc.toFixed(3)}`),
         });
         progress.done();
         await saveModel(o.out, r.snapshot);
         process.stdout.write(
-          `trained ${o.model} on ${ds.name}: best validation AUROC ${r.bestValidationAuroc.toFixed(4)} (epoch ${r.bestEpoch}), ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
+          `trained ${o.model} on ${ds.name}: best validation AUROC ${r.bestValidationAuroc.toFixed(4)} (epoch ${r.bestEpoch}, engine ${r.engine}), ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
         );
       }),
     );
-}
-
-/** Co-occurrence embeddings are fitted on the site's own (unlabeled) encounters. */
-function fitData(ds: Parameters<typeof buildVocabulary>[0]) {
-  const { vocabulary, typeToToken } = buildVocabulary(ds);
-  return { vocab: vocabulary, seqs: encodeEncounters(ds, typeToToken) };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
+import { own, setOwn } from "../../util/dict.js";
 import { InputError } from "../../util/errors.js";
 import { SiteDatasetBuilder } from "../builder.js";
 import type { Concept, ObservationValue, SiteDataset } from "../types.js";
@@ -267,12 +268,15 @@ export async function readEventTable(input: EventTableSettingsInput): Promise<Si
   return b.build({ adapter: "event-table", files: [s.events, s.labels] });
 }
 
-const KEYWORDS: Record<string, ObservationValue> = {
-  "": { kind: "present" },
-  present: { kind: "present" },
-  absent: { kind: "absent" },
-  missing: { kind: "missing" },
-};
+/** Value keywords (a Map: a value "constructor" or "__proto__" is a level like any other). */
+const KEYWORDS = new Map<string, ObservationValue>(
+  Object.entries({
+    "": { kind: "present" },
+    present: { kind: "present" },
+    absent: { kind: "absent" },
+    missing: { kind: "missing" },
+  }),
+);
 
 /** Observation type of one event (creating/updating its concept); -1 = produces no observation. */
 function resolveType(
@@ -297,14 +301,14 @@ function resolveType(
       { ...where, field: s.eventColumns.text },
     );
   }
-  const value: ObservationValue = KEYWORDS[ev.rawValue.toLowerCase()] ?? {
+  const value: ObservationValue = KEYWORDS.get(ev.rawValue.toLowerCase()) ?? {
     kind: "level",
     level: ev.rawValue,
   };
   if (value.kind === "missing" && !s.keepMissing) return -1;
   if (value.kind === "level" && ev.valueText !== "") {
     concept.levelTexts ??= {};
-    const known = concept.levelTexts[value.level];
+    const known = own(concept.levelTexts, value.level);
     if (known !== undefined && known !== ev.valueText) {
       throw new InputError(
         `level "${value.level}" of code "${ev.code}" has two texts: "${known}" and "${ev.valueText}"`,
@@ -314,7 +318,7 @@ function resolveType(
         },
       );
     }
-    concept.levelTexts[value.level] = ev.valueText;
+    setOwn(concept.levelTexts, value.level, ev.valueText);
   }
   return b.typeId(ci, value);
 }

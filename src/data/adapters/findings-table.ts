@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import { own, setOwn } from "../../util/dict.js";
 import { InputError } from "../../util/errors.js";
 import { SiteDatasetBuilder } from "../builder.js";
 import { parseCsv } from "../csv.js";
@@ -55,7 +56,13 @@ export async function readConceptCatalog(path: string): Promise<Map<string, stri
 
 /** Per column: what each cell value turns into (observation type id, or -1 = dropped). */
 type ColumnPlan =
-  | { kind: "concept"; lookup: (value: string) => number | undefined; allowed: string }
+  | {
+      kind: "concept";
+      lookup: (value: string) => number | undefined;
+      allowed: string;
+      /** What to tell the user about an unknown value: which catalog line is missing. */
+      missing: (value: string) => string;
+    }
   | { kind: "label" }
   | { kind: "id" };
 
@@ -106,11 +113,14 @@ export async function readFindingsTable(opts: FindingsTableOptions): Promise<Sit
       if (plan.kind !== "concept") continue;
       const t = plan.lookup(fields[j]);
       if (t === undefined) {
-        throw new InputError(`unknown value "${fields[j]}" (expected ${plan.allowed})`, {
-          file,
-          row: line,
-          field: h[j],
-        });
+        throw new InputError(
+          `unknown value "${fields[j]}" (expected ${plan.allowed}): ${plan.missing(fields[j])}`,
+          {
+            file,
+            row: line,
+            field: h[j],
+          },
+        );
       }
       if (t >= 0) b.addObservation(t);
     }
@@ -144,12 +154,12 @@ function planColumns(
     const levelTexts: Record<string, string> = {};
     const prefix = `${col}_`;
     for (const [code, name] of catalog)
-      if (code.startsWith(prefix)) levelTexts[code.slice(prefix.length)] = name;
+      if (code.startsWith(prefix)) setOwn(levelTexts, code.slice(prefix.length), name);
     const levels = Object.keys(levelTexts);
     if (plain === undefined && levels.length > 0) {
       const concept: Concept = {
         code: col,
-        text: LEVEL_CONCEPT_TEXT[col] ?? col,
+        text: own(LEVEL_CONCEPT_TEXT, col) ?? col,
         system: "findings",
         levelTexts,
       };
@@ -158,7 +168,12 @@ function planColumns(
         levels.map((level) => [level, { kind: "level", level }]),
       );
       if (!values.has("M")) values.set("M", null);
-      return { kind: "concept", lookup: lazyTypes(b, ci, values), allowed: [...values.keys()].join("/") };
+      return {
+        kind: "concept",
+        lookup: lazyTypes(b, ci, values),
+        allowed: [...values.keys()].join("/"),
+        missing: (v) => `the catalog ${ctx.catalogFile} has no line "${col}_${v}: <text>" for this level`,
+      };
     }
     if (plain === undefined) {
       throw new InputError(`catalog ${ctx.catalogFile} has no entry for column "${col}"`, {
@@ -171,7 +186,13 @@ function planColumns(
       { code: col, text: plain, system: "findings" },
       { file: ctx.file, row: 1, field: col },
     );
-    return { kind: "concept", lookup: lazyTypes(b, ci, BINARY_VALUES), allowed: "P/A/M" };
+    return {
+      kind: "concept",
+      lookup: lazyTypes(b, ci, BINARY_VALUES),
+      allowed: "P/A/M",
+      missing: (v) =>
+        `the catalog ${ctx.catalogFile} lists "${col}" as a present/absent finding; a multi-level column has "${col}_<level>: <text>" lines instead (e.g. "${col}_${v}")`,
+    };
   });
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { own } from "../../util/dict.js";
 import { InputError } from "../../util/errors.js";
 import { EVENT_TABLE_FILES } from "../adapters/event-table.js";
 import { csvLine } from "../csv.js";
@@ -67,7 +68,7 @@ export function eventsCsv(site: SiteDataset): string {
   const tails = site.observationTypes.map((t) => {
     const c = site.concepts[t.concept];
     const value = t.value.kind === "level" ? t.value.level : t.value.kind;
-    const valueText = t.value.kind === "level" ? (c.levelTexts?.[t.value.level] ?? "") : "";
+    const valueText = t.value.kind === "level" ? (own(c.levelTexts, t.value.level) ?? "") : "";
     return csvLine([c.code, c.text, value, valueText]);
   });
   const e = site.encounters;

@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { InputError } from "../../util/errors.js";
+import {
+  type CompiledNegation,
+  compileNegation,
+  NegationSettings,
+  negationFromParams,
+  wordRoles,
+} from "../negation.js";
 import type { EmbeddingProvider, ProviderInfo } from "../types.js";
 
 /**
@@ -8,6 +15,11 @@ import type { EmbeddingProvider, ProviderInfo } from "../types.js";
  * is deterministic on every machine, and places lexical variants ("short of breath" / "shortness of
  * breath", "tachypnoea" / "tachypnea") near each other. It does not know synonyms ("dyspnea" /
  * "short of breath"); that takes a language model.
+ *
+ * Negation (src/embed/negation.ts): by default the features of negated words count with sign -1, so
+ * "Not cough" = features("not") - features("cough") and its cosine with "cough" is about -0.8 instead
+ * of 0.83 without it. `negation: none` is the embedding as it was before negation handling, with the
+ * same vectors and the same provider id.
  */
 export const HashingSettings = z
   .object({
@@ -28,10 +40,29 @@ export const HashingSettings = z
     idf: z.boolean().default(false),
     normalize: z.boolean().default(true),
     seed: z.number().int().min(0).default(0),
+    /** How negated words ("Not cough") are represented: flip (default), subspace or none (see negation.ts). */
+    negation: NegationSettings,
   })
   .strict();
 export type HashingSettings = z.infer<typeof HashingSettings>;
 export type HashingSettingsInput = z.input<typeof HashingSettings>;
+
+/**
+ * Hashing settings back from a provider id (info.dimension, info.normalize and info.params), e.g. to
+ * rebuild the provider a bundle's model was trained with. An id without negation params is one
+ * written before negation handling existed, or with negation none: both mean none.
+ */
+export function hashingSettingsFromInfo(info: ProviderInfo): HashingSettingsInput {
+  const p = info.params ?? {};
+  const known = new Set(Object.keys(HashingSettings.shape));
+  const plain = Object.fromEntries(Object.entries(p).filter(([k]) => known.has(k) && k !== "negation"));
+  return {
+    ...(info.dimension !== undefined ? { dimension: info.dimension } : {}),
+    ...(info.normalize !== undefined ? { normalize: info.normalize } : {}),
+    ...plain,
+    negation: negationFromParams(p),
+  };
+}
 
 export interface HashingProviderOptions {
   /** Texts to fit IDF on (a vocabulary's token texts), required when settings.idf is true. */
@@ -106,15 +137,36 @@ export function forEachFeature(
   text: string,
   s: HashingSettings,
   visit: (bucket: number, sign: number, weight: number) => void,
+  negation: CompiledNegation | null = null,
 ): void {
+  // Roles per word (1 plain, -1 negated, 0 cue), from the same word split as wordCodes; null = all plain.
+  const roles = negation && negation.mode !== "none" ? wordRoles(hashingWords(text), negation) : null;
   const L = wordCodes(text);
   const codes = scratch;
   const dim = s.dimension;
-  const seed = (0x811c9dc5 ^ s.seed) >>> 0;
+  const plainSeed = (0x811c9dc5 ^ s.seed) >>> 0;
+  // Negated words in "subspace" mode: their own hash functions, so they land on unrelated buckets.
+  const negSeed = (plainSeed ^ 0x6a09e667) >>> 0;
+  const flip = negation?.mode === "flip";
+  const dropCues = negation !== null && !negation.keepCues;
+  let seed = plainSeed;
+  let polarity = 1;
+  let skip = false;
   let wordStart = 0;
+  let word = -1;
   for (let i = 0; i < L; i++) {
     const c = codes[i];
-    if (c === 0x3c) wordStart = i;
+    if (c === 0x3c) {
+      wordStart = i;
+      word++;
+      if (roles) {
+        const role = roles[word];
+        skip = role === 0 && dropCues;
+        polarity = role === -1 && flip ? -1 : 1;
+        seed = role === -1 && !flip ? negSeed : plainSeed;
+      }
+    }
+    if (skip) continue;
     // n-grams starting at i, within the word ("<...>") that i belongs to.
     let h = seed;
     for (let k = i; k < L && k - i < s.ngramMax; k++) {
@@ -122,7 +174,7 @@ export function forEachFeature(
       const n = k - i + 1;
       if (n >= s.ngramMin) {
         const f = fmix((h ^ Math.imul(n, 0x9e3779b1)) >>> 0);
-        visit((f >>> 1) % dim, s.signed && f & 1 ? -1 : 1, 1);
+        visit((f >>> 1) % dim, (s.signed && f & 1 ? -1 : 1) * polarity, 1);
       }
       if (codes[k] === 0x3e) break;
     }
@@ -131,7 +183,7 @@ export function forEachFeature(
       let w = (seed ^ 0x5bd1e995) >>> 0;
       for (let k = wordStart + 1; k < i; k++) w = Math.imul(w ^ codes[k], 0x01000193);
       const f = fmix(w >>> 0);
-      visit((f >>> 1) % dim, s.signed && f & 1 ? -1 : 1, s.wordWeight);
+      visit((f >>> 1) % dim, (s.signed && f & 1 ? -1 : 1) * polarity, s.wordWeight);
     }
   }
 }
@@ -149,13 +201,19 @@ function fmix(h: number): number {
 export function fitHashingIdf(texts: readonly string[], s: HashingSettings): Float32Array {
   const df = new Float64Array(s.dimension);
   const seen = new Uint32Array(s.dimension);
+  const negation = compileNegation(s.negation);
   texts.forEach((t, d) => {
-    forEachFeature(t, s, (b) => {
-      if (seen[b] !== d + 1) {
-        seen[b] = d + 1;
-        df[b]++;
-      }
-    });
+    forEachFeature(
+      t,
+      s,
+      (b) => {
+        if (seen[b] !== d + 1) {
+          seen[b] = d + 1;
+          df[b]++;
+        }
+      },
+      negation,
+    );
   });
   const idf = new Float32Array(s.dimension);
   for (let b = 0; b < s.dimension; b++) idf[b] = Math.log((1 + texts.length) / (1 + df[b])) + 1;
@@ -187,6 +245,7 @@ export function createHashingProvider(
     revision = `sha256:${createHash("sha256").update(new Uint8Array(idf.buffer)).digest("hex")}`;
   }
   const dim = s.dimension;
+  const negation = compileNegation(s.negation);
   const info: ProviderInfo = {
     provider: "hashing",
     model: "char-ngram-fnv1a",
@@ -200,6 +259,8 @@ export function createHashingProvider(
       signed: s.signed,
       idf: s.idf,
       seed: s.seed,
+      // Nothing for negation none: the id of the embedding as it was before negation handling.
+      ...negation.params,
     },
   };
   let target: Float32Array = new Float32Array(0);
@@ -210,7 +271,7 @@ export function createHashingProvider(
   const embedText = (text: string, out: Float32Array, offset: number): void => {
     target = out;
     base = offset;
-    forEachFeature(text, s, add);
+    forEachFeature(text, s, add, negation);
     if (s.normalize) {
       let ss = 0;
       for (let k = offset; k < offset + dim; k++) ss += out[k] * out[k];

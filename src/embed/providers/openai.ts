@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { VocabularyToken } from "../../concepts/vocabulary.js";
 import { InputError } from "../../util/errors.js";
+import { redactSecretsIn, redactUrl, redactUrlsIn, urlSecrets } from "../../util/redact.js";
 import { checkVector } from "../matrix.js";
 import type { EmbeddingMatrix, EmbeddingProvider, EmbedOptions, ProviderInfo } from "../types.js";
 
@@ -93,11 +94,18 @@ export function createOpenAIProvider(settings: OpenAISettingsInput): EmbeddingPr
   }
   const s = parsed.data;
   const key = process.env[s.apiKeyEnv];
-  const redact = (msg: string): string => (key && key.length >= 4 ? msg.split(key).join("[REDACTED]") : msg);
-  const base = s.baseUrl.replace(/\/+$/, "");
-  const url = s.azure
-    ? `${base}/openai/deployments/${encodeURIComponent(s.azure.deployment ?? s.model)}/embeddings?api-version=${encodeURIComponent(s.azure.apiVersion)}`
-    : `${base}/embeddings`;
+  // A key can also sit in the URL (user-info, `?key=...`): the request uses the URL as given, while
+  // messages, the provider id (and so caches, model files, bundles, provenance) get `shown`.
+  const secrets = [...(key ? [key] : []), ...urlSecrets(s.baseUrl)];
+  const redact = (msg: string): string => redactSecretsIn(redactUrlsIn(msg), secrets);
+  const base = redactUrl(s.baseUrl.replace(/\/+$/, ""));
+  const target = new URL(s.baseUrl);
+  const path = target.pathname.replace(/\/+$/, "");
+  target.pathname = s.azure
+    ? `${path}/openai/deployments/${encodeURIComponent(s.azure.deployment ?? s.model)}/embeddings`
+    : `${path}/embeddings`;
+  if (s.azure) target.searchParams.set("api-version", s.azure.apiVersion);
+  const url = target.toString();
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (key) {
     if (s.azure) headers["api-key"] = key;

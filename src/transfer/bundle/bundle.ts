@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { FittedPostprocess } from "../../embed/postprocess.js";
 import { validateArchitecture } from "../../model/architecture.js";
 import { checkWeights } from "../../model/params.js";
 import { TrainSettings, type TrainSettingsInput } from "../../model/train-settings.js";
@@ -13,6 +14,8 @@ import {
   BundleHeader,
   BundleMetrics,
   type BundlePerformance,
+  EMBEDDING_POSTPROCESS_PART,
+  MODEL_CARD_PART,
   type PartEntry,
   VOCABULARY_PART,
   VocabularyPart,
@@ -45,6 +48,13 @@ export interface BundleExport {
   createdAt?: string;
   /** Only for tests of version handling: the container format version to write. */
   formatVersion?: number;
+  /**
+   * The embedding's fitted postprocess transform: required when the snapshot's provider id names one
+   * (its `postprocessFit`), refused otherwise.
+   */
+  embeddingTransform?: FittedPostprocess | null;
+  /** The model card (Markdown), stored as part `model-card.md`. */
+  modelCard?: string;
 }
 
 export interface OpenedBundle {
@@ -56,6 +66,10 @@ export interface OpenedBundle {
   signer: { fingerprint: string; publicKey: Uint8Array } | null;
   /** Whether the signer is the trusted key passed in. */
   trusted: boolean;
+  /** The embedding's fitted postprocess transform, when the model's embedding has one. */
+  embeddingTransform: FittedPostprocess | null;
+  /** The model card the bundle carries (Markdown), if any. */
+  modelCard: string | null;
 }
 
 export interface OpenOptions {
@@ -81,6 +95,12 @@ export function encodeBundle(x: BundleExport): Buffer {
   };
   const vocabulary = VocabularyPart.parse(snap.vocabulary.map((v) => ({ key: v.key, text: v.text })));
   add(VOCABULARY_PART, "json", Buffer.from(JSON.stringify(vocabulary), "utf8"));
+  const transform = x.embeddingTransform ?? null;
+  checkTransform(snap.embedding.providerId, transform, {});
+  if (transform)
+    add(EMBEDDING_POSTPROCESS_PART, "json", Buffer.from(JSON.stringify(transform.toJSON()), "utf8"));
+  if (x.modelCard !== undefined)
+    add(MODEL_CARD_PART, "json", Buffer.from(JSON.stringify(x.modelCard), "utf8"));
   for (const name of Object.keys(snap.weights).sort()) {
     const t = snap.weights[name];
     add(`${WEIGHT_PREFIX}${name}`, "tensor", float32le(t.data), t.shape);
@@ -147,16 +167,72 @@ export function decodeBundle(bytes: Uint8Array, file: string, opts: OpenOptions 
     }
     trusted = true;
   }
-  const snapshot = snapshotFromParts(h, decoded.parts, file);
-  return { header: h, snapshot, digest: Buffer.from(decoded.digest).toString("hex"), signer, trusted };
+  const { snapshot, embeddingTransform, modelCard } = snapshotFromParts(h, decoded.parts, file);
+  checkTransform(h.model.embedding.providerId, embeddingTransform, {
+    file,
+    field: EMBEDDING_POSTPROCESS_PART,
+  });
+  return {
+    header: h,
+    snapshot,
+    digest: Buffer.from(decoded.digest).toString("hex"),
+    signer,
+    trusted,
+    embeddingTransform,
+    modelCard,
+  };
 }
 
-function snapshotFromParts(h: BundleHeader, parts: Uint8Array[], file: string): ModelSnapshot {
+/** The postprocessFit a provider id names (ids are sorted-key JSON; anything else names none). */
+function postprocessFitOf(providerId: string): string | undefined {
+  try {
+    const info = JSON.parse(providerId) as { postprocessFit?: unknown };
+    return typeof info?.postprocessFit === "string" ? info.postprocessFit : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A bundle carries a transform exactly when its embedding names one, and then exactly that one. */
+function checkTransform(
+  providerId: string,
+  t: FittedPostprocess | null,
+  where: { file?: string; field?: string },
+): void {
+  const want = postprocessFitOf(providerId);
+  if (want !== undefined && !t) {
+    throw new InputError(
+      `the model's embedding has a fitted postprocess transform (${want}) that the bundle must carry, and none was given`,
+      { ...where, field: "model.embedding.providerId" },
+    );
+  }
+  if (t && t.fit !== want) {
+    throw new InputError(
+      `the bundle's postprocess transform (${t.fit ?? "not fitted"}) is not the one the embedding names (${want ?? "none"})`,
+      where,
+    );
+  }
+}
+
+function snapshotFromParts(
+  h: BundleHeader,
+  parts: Uint8Array[],
+  file: string,
+): { snapshot: ModelSnapshot; embeddingTransform: FittedPostprocess | null; modelCard: string | null } {
   let vocabulary: { key: string; text: string }[] | undefined;
+  let embeddingTransform: FittedPostprocess | null = null;
+  let modelCard: string | null = null;
   const weights: Record<string, Tensor> = {};
   h.parts.forEach((e, i) => {
     const bytes = parts[i];
-    if (e.name === VOCABULARY_PART && e.kind === "json") {
+    if (e.name === MODEL_CARD_PART && e.kind === "json") {
+      const card = parseJson(bytes);
+      if (typeof card !== "string")
+        throw new InputError("bundle model card part is malformed", { file, field: e.name });
+      modelCard = card;
+    } else if (e.name === EMBEDDING_POSTPROCESS_PART && e.kind === "json") {
+      embeddingTransform = FittedPostprocess.fromJSON(parseJson(bytes), { file, field: e.name });
+    } else if (e.name === VOCABULARY_PART && e.kind === "json") {
       const parsed = VocabularyPart.safeParse(parseJson(bytes));
       if (!parsed.success)
         throw new InputError("bundle vocabulary part is malformed", { file, field: e.name });
@@ -200,7 +276,7 @@ function snapshotFromParts(h: BundleHeader, parts: Uint8Array[], file: string): 
   }
   validateArchitecture(m.architecture, file);
   checkWeights(m.architecture, weights, file);
-  return {
+  const snapshot: ModelSnapshot = {
     format: "conceptbridge.model",
     version: m.snapshotVersion,
     architecture: m.architecture,
@@ -209,6 +285,7 @@ function snapshotFromParts(h: BundleHeader, parts: Uint8Array[], file: string): 
     classes: [...m.classes],
     vocabulary,
   };
+  return { snapshot, embeddingTransform, modelCard };
 }
 
 /**

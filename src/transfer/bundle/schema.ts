@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MetricSummary } from "../../model/metric-summary.js";
 import { ArchitectureSchema } from "../../model/model-file.js";
 import type { ModelArchitecture } from "../../model/types.js";
 
@@ -22,23 +23,8 @@ void architectureMatches;
 export const ReportedCount = z.union([z.number().int().min(MIN_REPORTED_COUNT), z.literal("<11")]);
 export type ReportedCount = z.infer<typeof ReportedCount>;
 
-/**
- * Same shape as experiment/results.ts MetricSummary (that module is higher in the pipeline than
- * transfer/, so the shape is restated here rather than imported).
- */
-export const BundleMetrics = z
-  .object({
-    auroc: z.number(),
-    aurocCI: z.tuple([z.number(), z.number()]).optional(),
-    auprc: z.number().optional(),
-    brier: z.number().optional(),
-    logLoss: z.number().optional(),
-    accuracy: z.number().optional(),
-    ece: z.number().optional(),
-    calibrationIntercept: z.number().optional(),
-    calibrationSlope: z.number().optional(),
-    perClassAuroc: z.record(z.string(), z.number()).optional(),
-  })
+/** A cell's metric summary (model/metric-summary.ts); a bundle keeps only the known fields. */
+export const BundleMetrics = MetricSummary
   // Unknown keys are dropped, not refused: a results line may carry more (predictions!) than a bundle may.
   .strip();
 export type BundleMetrics = z.infer<typeof BundleMetrics>;
@@ -103,5 +89,12 @@ export type BundleHeader = z.infer<typeof BundleHeader>;
 /** Part names. Tensors are "weights/<name>" as in ModelSnapshot.weights. */
 export const VOCABULARY_PART = "vocabulary.json";
 export const WEIGHT_PREFIX = "weights/";
+/**
+ * The embedding's fitted postprocess transform (src/embed/postprocess.ts, its JSON form), present
+ * exactly when the provider id names one (`postprocessFit`): the target applies it unchanged.
+ */
+export const EMBEDDING_POSTPROCESS_PART = "embedding-postprocess.json";
+/** The model card (report/model-card.ts), Markdown stored as one JSON string. */
+export const MODEL_CARD_PART = "model-card.md";
 
 export const VocabularyPart = z.array(z.object({ key: z.string(), text: z.string() }).strict());

@@ -66,9 +66,19 @@ export async function readPrivateKey(path: string): Promise<KeyObject> {
   }
 }
 
-/** A trusted public key as SPKI DER bytes. */
+/**
+ * A trusted public key as SPKI DER bytes. A private key is refused, although one could be turned
+ * into its public key: a private key passed as `--pubkey` has travelled to where it must not be, and
+ * trusting "whatever key this file makes" is not a trust decision.
+ */
 export async function readPublicKey(path: string): Promise<Uint8Array> {
   const pem = await readKeyFile(path);
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem) || isPrivateKey(pem)) {
+    throw new InputError(
+      "this is a private key; --pubkey takes the signer's public key (bundle-signing.pub.pem). Keep the private key at the source site only",
+      { file: path },
+    );
+  }
   try {
     const key = createPublicKey(pem);
     if (key.asymmetricKeyType !== "ed25519") throw new Error("not ed25519");
@@ -77,6 +87,15 @@ export async function readPublicKey(path: string): Promise<Uint8Array> {
     return der;
   } catch {
     throw new InputError("not an Ed25519 public key in PEM format", { file: path });
+  }
+}
+
+function isPrivateKey(pem: string): boolean {
+  try {
+    createPrivateKey(pem);
+    return true;
+  } catch {
+    return false;
   }
 }
 

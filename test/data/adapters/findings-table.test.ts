@@ -201,7 +201,22 @@ test("bad input -> InputError naming file, row and column", async () => {
     Buffer.from("\n"),
   ]);
   await expectInputError(latin1, { row: 3, field: undefined, message: /not valid UTF-8/ });
-  await expectInputError('C1,diagnosis\n"P,I\n', { row: 2, field: "column 1", message: /unclosed quote/ });
+  // The column by its header name (not "column 1").
+  await expectInputError('C1,diagnosis\n"P,I\n', { row: 2, field: "C1", message: /unclosed quote/ });
+});
+
+test("a level without its catalog line: the error names the catalog and the missing line", async () => {
+  // Case 6 of "Results a reviewer can trust": blamed on the data row, the catalog must be named too.
+  await expectInputError("C1,T,diagnosis\nP,Q,I\n", {
+    row: 2,
+    field: "T",
+    message: /unknown value "Q" \(expected P\/M\): the catalog .*cat-\w+\.txt has no line "T_Q: <text>"/,
+  });
+  await expectInputError("C1,C2,diagnosis\nP,X,I\n", {
+    row: 2,
+    field: "C2",
+    message: /the catalog .*cat-\w+\.txt lists "C2" as a present\/absent finding.*"C2_X"/,
+  });
 });
 
 test("bad catalog -> InputError naming the catalog line", async () => {

@@ -3,29 +3,34 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { exportBundle, importBundle, verifyBundle } from "../../../src/cli/commands/bundle.js";
-import { providerForBundle } from "../../../src/cli/commands/bundle-embedding.js";
-import {
-  embedSite,
-  fineTune,
-  labelsForBundle,
-  predictionsCsv,
-} from "../../../src/cli/commands/bundle-workflow.js";
-import { encodeEncounters, type VocabularyToken } from "../../../src/concepts/vocabulary.js";
-import { stratifiedSplit } from "../../../src/data/splits.js";
+import { encodeDataset } from "../../../src/concepts/encoded-site.js";
+import type { VocabularyToken } from "../../../src/concepts/vocabulary.js";
+import { labelsForClasses } from "../../../src/data/task.js";
+import type { SiteDataset } from "../../../src/data/types.js";
+import { embedSite } from "../../../src/embed/embedded-site.js";
 import { createHashingProvider } from "../../../src/embed/providers/hashing.js";
 import { createOneHotProvider } from "../../../src/embed/providers/onehot.js";
+import type { EmbeddingProvider } from "../../../src/embed/types.js";
 import { providerId } from "../../../src/embed/types.js";
 import { paperCnn } from "../../../src/model/architecture.js";
 import { loadModel, saveModel } from "../../../src/model/model-file.js";
-import { trainModel } from "../../../src/model/train.js";
 import { PAPER_SETTINGS } from "../../../src/model/train-settings.js";
+import type { ModelSnapshot } from "../../../src/model/types.js";
+import {
+  predictionsCsv as csv,
+  fineTuneAtSite,
+  scoreSite,
+  siteForModel,
+} from "../../../src/transfer/at-site.js";
 import { decodeBundle, encodeBundle } from "../../../src/transfer/bundle/bundle.js";
+import { providerForBundle } from "../../../src/transfer/bundle/provider.js";
 import {
   generateSigningKeys,
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,
 } from "../../../src/transfer/bundle/signing.js";
+import { exportBundle, importBundle, verifyBundle } from "../../../src/transfer/bundle/workflow.js";
+import { trainSourceModel } from "../../../src/transfer/scenarios.js";
 import { InputError } from "../../../src/util/errors.js";
 import { smallSnapshot, tinySite } from "./fixtures.js";
 
@@ -33,23 +38,19 @@ describe("bundle workflow: export -> verify -> import -> predict / transfer", as
   const dir = mkdtempSync(join(tmpdir(), "cb-bundle-wf-"));
   const ds = tinySite(9, 120);
   const provider = createHashingProvider({ dimension: 16 });
-  const site = await embedSite(ds, provider);
-  const labels = ds.encounters.labels;
-  const [trainIdx, valIdx] = stratifiedSplit(labels, [0.7, 0.3], 2);
-  const part = (idx: Uint32Array) => ({
-    seqs: encodeEncounters(ds, site.typeToToken, idx),
-    labels: Int32Array.from(idx, (i) => labels[i]),
-  });
-  const trained = trainModel({
+  const site = await embedSite(encodeDataset(ds, ds.encounters.labels), provider);
+  const trained = trainSourceModel({
     architecture: { ...paperCnn(16, 2), filters: [6] },
-    embedding: site.embedding,
-    embeddingRef: { providerId: providerId(provider.info), dimension: 16, trainable: false },
     classes: ds.labelClasses,
-    train: part(trainIdx),
-    validation: part(valIdx),
-    settings: { ...PAPER_SETTINGS, epochs: 3, itersPerEpoch: 10 },
-    vocabulary: site.vocabulary,
+    training: { ...PAPER_SETTINGS, epochs: 3, itersPerEpoch: 10, seed: 2 },
+    source: site,
+    split: { validationFraction: 0.3, seed: 2 },
   });
+  /** Every encounter's scores as the predictions CSV a site writes. */
+  const predictionsCsv = async (m: ModelSnapshot, at: SiteDataset, p: EmbeddingProvider) => {
+    const { ids, probs } = await scoreSite(m, at, p);
+    return csv(m.classes, ids, probs);
+  };
   const modelFile = join(dir, "model.json");
   await saveModel(modelFile, trained.snapshot);
   const keys = await generateSigningKeys(join(dir, "keys"));
@@ -89,15 +90,21 @@ describe("bundle workflow: export -> verify -> import -> predict / transfer", as
 
   it("export -> import -> predict gives identical predictions", async () => {
     const out = join(dir, "imported.json");
-    await importBundle(bundleFile, { out, providerId: providerId(provider.info), dimension: 16 });
+    await importBundle(bundleFile, {
+      out,
+      pubkey: keys.publicKey,
+      providerId: providerId(provider.info),
+      dimension: 16,
+    });
     const imported = await loadModel(out);
-    const before = predictionsCsv(trained.snapshot, site);
-    assert.equal(predictionsCsv(imported, site), before);
+    const before = await predictionsCsv(trained.snapshot, ds, provider);
+    assert.equal(await predictionsCsv(imported, ds, provider), before);
     // The target rebuilds the hashing provider from the bundle alone and gets the same embedding.
     const b = await verifyBundle(bundleFile);
-    const rebuilt = await embedSite(ds, await providerForBundle(b, bundleFile));
+    const rebuiltProvider = await providerForBundle(b, bundleFile);
+    const rebuilt = await embedSite(encodeDataset(ds, ds.encounters.labels), rebuiltProvider);
     assert.deepEqual(rebuilt.embedding, site.embedding);
-    assert.equal(predictionsCsv(b.snapshot, rebuilt), before);
+    assert.equal(await predictionsCsv(b.snapshot, ds, rebuiltProvider), before);
     assert.equal(before.split("\n")[0], "encounter_id,p_Alive,p_Expired");
     assert.equal(before.trim().split("\n").length, ds.encounters.count + 1);
   });
@@ -107,17 +114,84 @@ describe("bundle workflow: export -> verify -> import -> predict / transfer", as
     await assert.rejects(
       importBundle(bundleFile, {
         out,
+        pubkey: keys.publicKey,
         providerId: providerId(createHashingProvider({ dimension: 32 }).info),
       }),
       (e: unknown) => e instanceof InputError && /embedding mismatch/.test(e.message),
     );
-    await assert.rejects(importBundle(bundleFile, { out, dimension: 32 }), /dimension mismatch/);
+    await assert.rejects(
+      importBundle(bundleFile, { out, pubkey: keys.publicKey, dimension: 32 }),
+      /dimension mismatch/,
+    );
     const tampered = join(dir, "tampered.cbm");
     const bytes = readFileSync(bundleFile);
     bytes[bytes.length >> 1] ^= 0x10;
     writeFileSync(tampered, bytes);
-    await assert.rejects(importBundle(tampered, { out }), InputError);
+    await assert.rejects(importBundle(tampered, { out, allowUnsigned: true }), InputError);
     assert.equal(existsSync(out), false);
+  });
+
+  it("case 3: an unsigned or re-signed bundle is refused by default; --allow-unsigned is explicit and recorded", async () => {
+    // The signature stripped: the same model, unsigned.
+    const unsigned = join(dir, "unsigned.cbm");
+    await exportBundle({ model: modelFile, out: unsigned });
+    // The weights changed and re-signed by another key.
+    const changed = trained.snapshot;
+    const w = changed.weights["dense.bias"];
+    const evil = {
+      ...changed,
+      weights: { ...changed.weights, "dense.bias": { ...w, data: w.data.map((x) => x + 1) } },
+    };
+    const evilModel = join(dir, "evil-model.json");
+    await saveModel(evilModel, evil);
+    const resigned = join(dir, "resigned.cbm");
+    await exportBundle({ model: evilModel, out: resigned, sign: join(dir, "other-keys", PRIVATE_KEY_FILE) });
+    const out = join(dir, "policy.json");
+    for (const f of [unsigned, resigned]) {
+      await assert.rejects(
+        importBundle(f, { out }),
+        (e: unknown) =>
+          e instanceof InputError && /--pubkey/.test(e.message) && /--allow-unsigned/.test(e.message),
+      );
+    }
+    await assert.rejects(importBundle(unsigned, { out, pubkey: keys.publicKey }), /not signed/);
+    await assert.rejects(importBundle(resigned, { out, pubkey: keys.publicKey }), /not by the trusted key/);
+    assert.equal(existsSync(out), false);
+    // Explicitly allowed: accepted, and the output says so.
+    const b = await importBundle(unsigned, { out, allowUnsigned: true });
+    assert.deepEqual(b.trust, { policy: "allow-unsigned", signer: null });
+    const record = JSON.parse(readFileSync(`${out}.trust.json`, "utf8"));
+    assert.equal(record.policy, "allow-unsigned");
+    assert.equal(record.bundleDigest, b.digest);
+    // The trusted key: recorded as such.
+    const good = join(dir, "trusted.json");
+    const t = await importBundle(bundleFile, { out: good, pubkey: keys.publicKey });
+    assert.deepEqual(t.trust, { policy: "trusted-key", signer: keys.fingerprint });
+    assert.equal(JSON.parse(readFileSync(`${good}.trust.json`, "utf8")).policy, "trusted-key");
+  });
+
+  it("case 3: --pubkey refuses a private key file", async () => {
+    await assert.rejects(
+      verifyBundle(bundleFile, join(dir, "keys", PRIVATE_KEY_FILE)),
+      (e: unknown) => e instanceof InputError && /this is a private key/.test(e.message),
+    );
+    await assert.rejects(
+      importBundle(bundleFile, {
+        out: join(dir, "never2.json"),
+        pubkey: join(dir, "keys", PRIVATE_KEY_FILE),
+      }),
+      /private key/,
+    );
+  });
+
+  it("case 4: export and import never overwrite without force", async () => {
+    const out = join(dir, "exists.json");
+    writeFileSync(out, "keep me");
+    await assert.rejects(exportBundle({ model: modelFile, out }), /already exists; pass --force/);
+    await assert.rejects(importBundle(bundleFile, { out, pubkey: keys.publicKey }), /already exists/);
+    assert.equal(readFileSync(out, "utf8"), "keep me");
+    await importBundle(bundleFile, { out, pubkey: keys.publicKey, force: true });
+    assert.ok((await loadModel(out)).weights);
   });
 
   it("refuses to overwrite signing keys", async () => {
@@ -127,22 +201,23 @@ describe("bundle workflow: export -> verify -> import -> predict / transfer", as
 
   it("fine-tunes the bundle's model on a target site's labels", async () => {
     const b = await verifyBundle(bundleFile);
-    const target = await embedSite(tinySite(21, 100), await providerForBundle(b, bundleFile));
-    const r = fineTune(b, target, bundleFile, { epochs: 2, seed: 1 });
-    assert.deepEqual(r.snapshot.classes, b.snapshot.classes);
-    assert.equal(r.snapshot.vocabulary.length, target.vocabulary.length);
-    assert.notDeepEqual(r.snapshot.weights["dense.weight"].data, b.snapshot.weights["dense.weight"].data);
+    const target = await siteForModel(tinySite(21, 100), b.snapshot, await providerForBundle(b, bundleFile));
+    const r = fineTuneAtSite(b.snapshot, target, { settings: { epochs: 2, seed: 1 } });
+    assert.ok(r.model, "fine-tuning returns the tuned model");
+    assert.deepEqual(r.model.classes, b.snapshot.classes);
+    assert.equal(r.model.vocabulary.length, target.vocabulary.length);
+    assert.notDeepEqual(r.model.weights["dense.weight"].data, b.snapshot.weights["dense.weight"].data);
   });
 
   it("maps a site's classes to the bundle's by name, or one-vs-rest on the positive class", () => {
-    assert.deepEqual(Array.from(labelsForBundle(ds, ["Expired", "Alive"], "b").slice(0, 6)), [
+    assert.deepEqual(Array.from(labelsForClasses(ds, ["Expired", "Alive"], { file: "b" }).slice(0, 6)), [
       ...Array.from(ds.encounters.labels.slice(0, 6), (y) => 1 - y),
     ]);
     assert.deepEqual(
-      Array.from(labelsForBundle(ds, ["rest", "Expired"], "b").slice(0, 6)),
+      Array.from(labelsForClasses(ds, ["rest", "Expired"], { file: "b" }).slice(0, 6)),
       Array.from(ds.encounters.labels.slice(0, 6)),
     );
-    assert.throws(() => labelsForBundle(ds, ["I", "R"], "b"), /do not match/);
+    assert.throws(() => labelsForClasses(ds, ["I", "R"], { file: "b" }), /do not match/);
   });
 });
 

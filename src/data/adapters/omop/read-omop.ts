@@ -1,4 +1,5 @@
 import { basename, resolve } from "node:path";
+import { own } from "../../../util/dict.js";
 import { InputError } from "../../../util/errors.js";
 import { createProgress } from "../../../util/progress.js";
 import { SiteDatasetBuilder } from "../../builder.js";
@@ -150,7 +151,7 @@ async function readGenderTexts(engine: SqlEngine): Promise<Record<string, string
   for (const [id, b] of best) {
     texts[id] = (
       b.name ??
-      STANDARD_GENDERS[id] ??
+      own(STANDARD_GENDERS, id) ??
       (b.source !== null ? `gender ${b.source}` : `gender concept ${id}`)
     )
       .toLowerCase()

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { generateWorld } from "../../../src/data/synthetic/world.js";
+import { writeWorld } from "../../../src/data/synthetic/write.js";
+import { runExperiment } from "../../../src/experiment/runner.js";
+import { parseSpec } from "../../../src/experiment/spec.js";
+import { runCli } from "../in-process.js";
+
+/**
+ * `conceptbridge train` -> `bundle export` -> `transfer` -> `predict` is the experiment's own
+ * pipeline: the fine-tuned model's predictions equal those of the experiment cell with the same seed
+ * and data, to the six decimals a results store keeps. Site B's pool and test set are two folders
+ * (the experiment's event-table `testDir`); B's pool has an unlabeled encounter, which both drop.
+ */
+describe("conceptbridge transfer", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "cb-cli-transfer-"));
+  await writeWorld(generateWorld({ seed: 3, encountersPerSite: 450, sites: 2 }), join(dir, "w"));
+  const source = join(dir, "w", "site-A");
+  // Site B's encounters in two folders: the first 300 the pool, the rest the test set.
+  const [pool, test] = [join(dir, "B-pool"), join(dir, "B-test")];
+  const read = (f: string) =>
+    readFileSync(join(dir, "w", "site-B", f), "utf8")
+      .trim()
+      .split("\n");
+  const labels = read("labels.csv");
+  const events = read("events.csv");
+  const poolIds = new Set(labels.slice(1, 301).map((l) => l.split(",")[0]));
+  for (const [folder, inPool] of [
+    [pool, true],
+    [test, false],
+  ] as const) {
+    mkdirSync(folder);
+    const keep = (l: string) => poolIds.has(l.split(",")[0]) === inPool;
+    const rows = labels.slice(1).filter(keep);
+    // One unlabeled encounter in the target's pool (the label cell left empty).
+    if (inPool) rows[0] = rows[0].replace(/^([^,]*),[^,]*,/, "$1,,");
+    writeFileSync(join(folder, "labels.csv"), `${[labels[0], ...rows].join("\n")}\n`);
+    writeFileSync(join(folder, "events.csv"), `${[events[0], ...events.slice(1).filter(keep)].join("\n")}\n`);
+  }
+
+  it("trains, exports, fine-tunes on a site with an unlabeled encounter, and equals the experiment cell", async () => {
+    const model = join(dir, "source.json");
+    const bundle = join(dir, "source.cbm");
+    const tuned = join(dir, "tuned.json");
+    const tunedBundle = join(dir, "tuned.cbm");
+    const preds = join(dir, "preds.csv");
+    // The paper recipe: fine-tuning always moves the model (the converged recipe may keep the source
+    // model when no epoch beats it, which would make the guard below vacuous).
+    const common = ["--seed", "1", "--epochs", "3", "--recipe", "paper"];
+    const ok = async (args: string[]) => {
+      const r = await runCli(args);
+      assert.equal(r.code, 0, r.output);
+      return r.output;
+    };
+    await ok([
+      "train",
+      source,
+      "--out",
+      model,
+      "--positive",
+      "influenza",
+      "--embedding",
+      "hashing",
+      ...common,
+    ]);
+    await ok(["bundle", "export", "--model", model, "--out", bundle]);
+    // Unsigned bundles (this test is about the numbers; the signature policy has its own tests).
+    const said = await ok([
+      "transfer",
+      "--allow-unsigned",
+      "--bundle",
+      bundle,
+      "--data",
+      pool,
+      "--out",
+      tuned,
+      "--scenario",
+      "finetune-dense",
+      ...common,
+    ]);
+    assert.match(said, /finetune-dense/);
+    await ok(["bundle", "export", "--model", tuned, "--out", tunedBundle]);
+    await ok(["predict", "--allow-unsigned", "--bundle", tunedBundle, "--data", test, "--out", preds]);
+    const csv = readFileSync(preds, "utf8").trim().split("\n").slice(1);
+    const cli = csv.map((l) => Math.round(Number(l.split(",")[2]) * 1e6) / 1e6);
+
+    const spec = parseSpec({
+      version: 1,
+      name: "cli-equals-cell",
+      sites: {
+        S: { adapter: "event-table", dir: source, split: { kind: "none" } },
+        T: { adapter: "event-table", dir: pool, testDir: test },
+      },
+      task: { type: "binary", name: "flu", positive: "influenza" },
+      embeddings: { hashing: { provider: "hashing" } },
+      scenarios: ["finetune-dense"],
+      directions: [{ source: "S", target: "T" }],
+      seeds: [1],
+      model: { kinds: ["cnn"] },
+      recipe: "paper",
+      training: { epochs: 3 },
+      finetuning: { epochs: 3 },
+    });
+    const run = await runExperiment(
+      { spec, path: join(dir, "spec.json"), dir },
+      { out: join(dir, "run"), workers: 1, quiet: true },
+    );
+    const cell = run.results.find((r) => r.key.scenario === "finetune-dense");
+    assert.ok(cell?.predictions, cell?.error);
+    assert.equal(cell.engine, "factorized", "the cell records the engine that trained it");
+    assert.equal(cli.length, cell.predictions.scores.length);
+    assert.deepEqual(cli, cell.predictions.scores);
+    // The guard: fine-tuning moved the model, so equality is not the source model's twice.
+    await ok([
+      "predict",
+      "--allow-unsigned",
+      "--bundle",
+      bundle,
+      "--data",
+      test,
+      "--out",
+      join(dir, "source-preds.csv"),
+    ]);
+    const before = readFileSync(join(dir, "source-preds.csv"), "utf8").trim().split("\n").slice(1);
+    assert.notDeepEqual(
+      before.map((l) => Math.round(Number(l.split(",")[2]) * 1e6) / 1e6),
+      cli,
+    );
+  });
+
+  it("rejects --epochs 0, an unknown scenario and unknown flags as bad input (exit 2, field named)", async () => {
+    const zero = await runCli([
+      "transfer",
+      "--bundle",
+      "x.cbm",
+      "--data",
+      pool,
+      "--out",
+      join(dir, "n.json"),
+      "--epochs",
+      "0",
+    ]);
+    assert.equal(zero.code, 2, zero.output);
+    assert.match(zero.output, /--epochs/);
+    assert.doesNotMatch(zero.output, /internal error|ZodError/);
+    const scen = await runCli([
+      "transfer",
+      "--bundle",
+      "x.cbm",
+      "--data",
+      pool,
+      "--out",
+      join(dir, "n.json"),
+      "--scenario",
+      "finetune-bogus",
+    ]);
+    assert.equal(scen.code, 2, scen.output);
+    assert.match(scen.output, /--scenario/);
+    const bogus = await runCli(["transfer", "--bogus"]);
+    assert.equal(bogus.code, 2, bogus.output);
+  });
+});

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { prepareSite } from "../../src/concepts/encoded-site.js";
+import { resolveSite } from "../../src/data/sources.js";
+import { embedSite } from "../../src/embed/embedded-site.js";
+import { createHashingProvider } from "../../src/embed/providers/hashing.js";
+import { paperCnn } from "../../src/model/architecture.js";
+import { TrainSettings } from "../../src/model/train-settings.js";
+import { runAuto } from "../../src/transfer/auto.js";
+import { runScenario, type Scenario, type ScenarioInput, trainSourceModel } from "../../src/transfer/scenarios.js";
+import { trainValidationSplit } from "../../src/transfer/training-data.js";
+
+/**
+ * `auto` chooses inside the target's training data only: poisoning the target's test labels (and
+ * even its test encounters' tokens) cannot change the choice, and what it returns is exactly the
+ * winner's plain arm.
+ */
+describe("auto", async () => {
+  const task = { type: "binary" as const, name: "flu", positive: "influenza" };
+  const provider = createHashingProvider({ dimension: 32 });
+  const src = prepareSite(await resolveSite("synthetic:A", { synthetic: { encountersPerSite: 600 } }), task);
+  const tgt = prepareSite(await resolveSite("synthetic:B", { synthetic: { encountersPerSite: 600 } }), task);
+  const source = await embedSite(src.site, provider);
+  const target = await embedSite(tgt.site, provider);
+  const training = TrainSettings.parse({ epochs: 3, itersPerEpoch: 20, lr: 0.03, seed: 1 });
+  const split = { validationFraction: 0.2, seed: 1 };
+  const sourceModel = trainSourceModel({ architecture: paperCnn(32, 2), classes: src.classes, training, source, split }).snapshot;
+  const parts = trainValidationSplit(target.pool, 0.5, 3);
+  const input = (test: typeof parts.validation): ScenarioInput => ({
+    scenario: "auto",
+    architecture: paperCnn(32, 2),
+    classes: tgt.classes,
+    target: { ...target, pool: subsetTo(parts.train, 120), test },
+    source,
+    sourceModel,
+    training,
+    finetuning: { ...training, lr: 0.01, keepInitial: true },
+    split,
+  });
+  const plainRuns: Scenario[] = [];
+  const plainOf = (i: ScenarioInput) => (s: Scenario) => {
+    plainRuns.push(s);
+    return runScenario({ ...i, scenario: s });
+  };
+
+  it("makes the same choice whatever the test labels and tokens are", () => {
+    const honest = runAuto(input(parts.validation), plainOf(input(parts.validation)));
+    const poisoned = {
+      ...parts.validation,
+      labels: parts.validation.labels.map((y) => 1 - y),
+      seqs: { ...parts.validation.seqs, tokens: parts.validation.seqs.tokens.map(() => 1) },
+    };
+    const other = runAuto(input(poisoned), plainOf(input(poisoned)));
+    assert.ok(honest.selection?.winner);
+    assert.equal(other.selection?.winner, honest.selection?.winner);
+    assert.deepEqual(other.selection?.scores, honest.selection?.scores);
+    // The guard: the poisoned test set did change what the winner's model scores on it.
+    assert.notDeepEqual(other.testProbs, honest.testProbs);
+    // Every candidate was scored on the folds.
+    assert.deepEqual(Object.keys(honest.selection?.scores ?? {}).sort(), [
+      "finetune-conv",
+      "finetune-dense",
+      "finetune-l2sp",
+      "local",
+      "local-bow",
+      "source-only",
+      "stacked",
+    ]);
+  });
+
+  it("returns the winner's plain arm, trained once (shared with that arm's own cell)", () => {
+    plainRuns.length = 0;
+    const i = input(parts.validation);
+    const out = runAuto(i, plainOf(i));
+    assert.deepEqual(plainRuns, [out.selection?.winner]);
+    const again = runScenario({ ...i, scenario: out.selection?.winner as Scenario });
+    assert.deepEqual(out.testProbs, again.testProbs);
+  });
+});
+
+function subsetTo(s: { seqs: import("../../src/concepts/vocabulary.js").TokenSequences; labels: Int32Array }, n: number) {
+  return trainValidationSplit(s, 1 - n / s.labels.length, 5).validation;
+}
+
+
