@@ -42,15 +42,32 @@ const cueList = z.array(
 const NegationObject = z
   .object({
     /** flip: negated words count with sign -1; subspace: hashed with another seed (hashing only); none: off. */
-    mode: z.enum(["flip", "subspace", "none"]).default("flip"),
+    mode: z
+      .enum(["flip", "subspace", "none"])
+      .describe(
+        "flip: negated words count with sign -1; subspace: hashed with another seed (hashing only); none: no negation handling.",
+      )
+      .default("flip"),
     /** Pre-negation cues (negate the words after them); default DEFAULT_PRE_CUES. */
-    cues: cueList.min(1).optional(),
+    cues: cueList
+      .min(1)
+      .describe(
+        "Pre-negation cues, which negate the words after them; default not, no, without, denies, negative for, free of, never and a few more.",
+      )
+      .optional(),
     /** Post-negation cues (negate the words before them); default DEFAULT_POST_CUES. */
-    postCues: cueList.optional(),
+    postCues: cueList
+      .describe("Post-negation cues, which negate the words before them; default absent, ruled out.")
+      .optional(),
     /** Words that end a scope; default DEFAULT_TERMINATORS. */
-    terminators: cueList.optional(),
+    terminators: cueList
+      .describe("Words that end a negation scope; default but, however, except, although, though, yet.")
+      .optional(),
     /** Whether cue words contribute their own (never negated) features; without them "Not X" = -"X". */
-    keepCues: z.boolean().default(true),
+    keepCues: z
+      .boolean()
+      .describe('Whether cue words add their own (never negated) features; without them "Not X" = -"X".')
+      .default(true),
   })
   .strict();
 
@@ -60,6 +77,9 @@ export const NegationSettings = z
     z.enum(["flip", "subspace", "none"]).transform((mode) => NegationObject.parse({ mode })),
     NegationObject,
   ])
+  .describe(
+    'How negated words ("Not cough") are represented: flip (default), subspace (hashing only) or none, or an object with custom cue lists.',
+  )
   .default({ mode: "flip", keepCues: true });
 export type NegationSettings = z.infer<typeof NegationSettings>;
 export type NegationSettingsInput = z.input<typeof NegationSettings>;

@@ -39,8 +39,20 @@ const positive = z
 /** The object form of a step is its parsed form, so a parsed spec is a valid spec again. */
 const StepObject = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("center") }).strict(),
-  z.object({ kind: z.literal("whiten"), rank: positive.optional() }).strict(),
-  z.object({ kind: z.literal("remove-top-k"), k: positive.optional() }).strict(),
+  z
+    .object({
+      kind: z.literal("whiten"),
+      rank: positive
+        .describe("Whitening rank = output dimension; default every non-negligible component.")
+        .optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("remove-top-k"),
+      k: positive.describe("Principal directions removed; default round(d / 100), at least 1.").optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal("l2") }).strict(),
 ]);
 
@@ -107,7 +119,10 @@ export const PostprocessSettings = z
       steps.push(r);
     }
     return steps;
-  });
+  })
+  .describe(
+    "Conditioning of the vectors, fitted on the source vocabulary: steps center, whiten[:rank], remove-top-k[:k], l2, as a list or one comma-separated string; default none.",
+  );
 export type PostprocessSettingsInput = z.input<typeof PostprocessSettings>;
 
 /** Canonical text of steps as requested ("center,whiten:64,l2"): part of the provider id. */

@@ -20,42 +20,113 @@ import type { EmbeddingProvider } from "./types.js";
  * top-level spec the optional `postprocess` conditioning (postprocess.ts), fitted on the source
  * vocabulary. Fallback providers take no postprocess of their own: the outer one covers their vectors.
  */
-const HashingBase = z.object({ provider: z.literal("hashing"), ...HashingSettings.shape }).strict();
-const OnnxBase = z.object({ provider: z.literal("onnx"), ...OnnxSettings.shape }).strict();
-const OpenAIBase = z.object({ provider: z.literal("openai"), ...OpenAISettings.shape }).strict();
+const HashingBase = z
+  .object({
+    provider: z
+      .literal("hashing")
+      .describe("Feature hashing of character n-grams and words: no model, no network, deterministic."),
+    ...HashingSettings.shape,
+  })
+  .strict();
+const OnnxBase = z
+  .object({
+    provider: z
+      .literal("onnx")
+      .describe("A local transformer encoder (BERT family) exported to ONNX, run offline."),
+    ...OnnxSettings.shape,
+  })
+  .strict();
+const OpenAIBase = z
+  .object({
+    provider: z
+      .literal("openai")
+      .describe("Any OpenAI-compatible /v1/embeddings endpoint (OpenAI, Azure, Ollama, vLLM, TEI)."),
+    ...OpenAISettings.shape,
+  })
+  .strict();
 const Fallback = z.discriminatedUnion("provider", [HashingBase, OnnxBase, OpenAIBase]);
 const postprocess = { postprocess: PostprocessSettings.optional() };
 
 export const HashingSpec = HashingBase.extend(postprocess).strict();
 export const OnnxSpec = OnnxBase.extend(postprocess).strict();
 export const OpenAISpec = OpenAIBase.extend(postprocess).strict();
-export const OneHotSpec = z.object({ provider: z.literal("onehot"), ...postprocess }).strict();
+export const OneHotSpec = z
+  .object({
+    provider: z
+      .literal("onehot")
+      .describe(
+        "One-hot vectors over the source vocabulary (the seed paper's baseline); unmatched target tokens share one unknown dimension.",
+      ),
+    ...postprocess,
+  })
+  .strict();
 export const CooccurrenceSpec = z
   .object({
-    provider: z.literal("cooccurrence"),
+    provider: z
+      .literal("cooccurrence")
+      .describe(
+        "Vectors learned from the source site's own encounters (PPMI co-occurrence + truncated SVD).",
+      ),
     ...CooccurrenceSettings.shape,
     /** Embeds target texts the fitting site never had (same dimension required); default zero vector. */
-    fallback: Fallback.optional(),
+    fallback: Fallback.describe(
+      "Embeds target texts the fitting site never had (same dimension required); default: the zero vector.",
+    ).optional(),
     ...postprocess,
   })
   .strict();
 export const TableSpec = z
   .object({
-    provider: z.literal("table"),
+    provider: z
+      .literal("table")
+      .describe(
+        "Precomputed vectors from a file (HDF5, NPY, CSV, JSON or Parquet), keyed as in the seed paper.",
+      ),
     /** Path (relative to the spec's folder) or `shared:<path>` inside the shared data folder. */
-    file: z.string().min(1),
-    format: z.enum(["h5", "npy", "csv", "json", "parquet"]).optional(),
-    indexFile: z.string().optional(),
-    keyColumn: z.string().optional(),
-    vectorColumn: z.string().optional(),
+    file: z
+      .string()
+      .min(1)
+      .describe(
+        "The vector file: a path relative to the spec's folder, or shared:<path> inside the shared data folder.",
+      ),
+    format: z
+      .enum(["h5", "npy", "csv", "json", "parquet"])
+      .describe("Force a file format; default: from the file's extension.")
+      .optional(),
+    indexFile: z
+      .string()
+      .describe(
+        "NPY: the file with one key per line (or a JSON array); default <name>.keys.txt, <name>.txt or <name>.json.",
+      )
+      .optional(),
+    keyColumn: z
+      .string()
+      .describe(
+        'CSV/Parquet/JSON: the column holding the keys; default "key", else the first column (JSON: the text field).',
+      )
+      .optional(),
+    vectorColumn: z
+      .string()
+      .describe(
+        "CSV/Parquet/JSON: a column holding the whole vector (list, JSON array or space-separated numbers); default: detected (a vector or embedding column, else one column per dimension).",
+      )
+      .optional(),
     /** Embeds tokens the file has no vector for (otherwise they are an error). */
-    fallback: Fallback.optional(),
+    fallback: Fallback.describe(
+      "Embeds tokens the file has no vector for; without it they are an error that lists them.",
+    ).optional(),
     ...postprocess,
   })
   .strict();
 /** Static word vectors (word2vec / fastText / GloVe files); `file` as for table. */
 export const VectorsSpec = z
-  .object({ provider: z.literal("vectors"), ...VectorsSettings.shape, ...postprocess })
+  .object({
+    provider: z
+      .literal("vectors")
+      .describe("Static word vectors from a word2vec, fastText or GloVe file, composed per text, offline."),
+    ...VectorsSettings.shape,
+    ...postprocess,
+  })
   .strict();
 
 export const EmbeddingSpec = z.discriminatedUnion("provider", [

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { InputError } from "../util/errors.js";
+import { parseInput } from "../util/parse-input.js";
 import { Rng } from "../util/rng.js";
 import { auroc, macroAurocOvr } from "./metrics.js";
 import {
@@ -40,14 +41,7 @@ export type BootstrapSettings = z.infer<typeof BootstrapSettings>;
 export type BootstrapOptions = z.input<typeof BootstrapSettings>;
 
 export function parseBootstrapSettings(opts: BootstrapOptions = {}): BootstrapSettings {
-  const parsed = BootstrapSettings.safeParse(opts);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`invalid bootstrap settings: ${issue.message}`, {
-      field: `bootstrap.${issue.path.join(".")}`,
-    });
-  }
-  return parsed.data;
+  return parseInput(BootstrapSettings, opts, { field: "bootstrap", what: "bootstrap settings" });
 }
 
 export interface BootstrapResult {

@@ -193,12 +193,23 @@ function fitBinary(data: BowData, o: BowFitOptions): BowModel {
     }
     return loss / Math.max(1, n) + 0.5 * o.lambda * (pen + mDense * densePen);
   };
-  lbfgsMinimize(objective, x, { maxIterations: o.maxIterations ?? 300, gradientTolerance: o.gradientTolerance ?? 1e-6 });
+  lbfgsMinimize(objective, x, {
+    maxIterations: o.maxIterations ?? 300,
+    gradientTolerance: o.gradientTolerance ?? 1e-6,
+  });
   const tokenW = new Float64Array(nTok * 2);
   for (let t = 0; t < nTok; t++) tokenW[t * 2 + 1] = x[t];
   const denseW = new Float64Array(F * 2);
   for (let f = 0; f < F; f++) denseW[f * 2 + 1] = x[nTok + f];
-  return { classes: 2, vocab: V, denseCount: F, tokenW, denseW, bias: Float64Array.from([0, x[nTok + F]]), lambda: o.lambda };
+  return {
+    classes: 2,
+    vocab: V,
+    denseCount: F,
+    tokenW,
+    denseW,
+    bias: Float64Array.from([0, x[nTok + F]]),
+    lambda: o.lambda,
+  };
 }
 
 /** Class probabilities, N x C row-major. Token ids above the model's vocabulary count as absent. */

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { InputError } from "../util/errors.js";
+import { parseInput } from "../util/parse-input.js";
 import { validateArchitecture } from "./architecture.js";
 import { checkWeights } from "./params.js";
 import type { ModelSnapshot, Tensor } from "./types.js";
@@ -114,12 +115,7 @@ export function parseModel(text: string, file?: string): ModelSnapshot {
       `model file version ${JSON.stringify(header.version)} is not supported (this version reads ${MODEL_VERSION})`,
       { file, field: "version" },
     );
-  const parsed = ModelFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(issue.message, { file, field: issue.path.join(".") });
-  }
-  const m = parsed.data;
+  const m = parseInput(ModelFileSchema, raw, { ...(file !== undefined ? { file } : {}) });
   validateArchitecture(m.architecture, file);
   const a = m.architecture;
   if (m.classes.length !== a.numClasses)

@@ -9,25 +9,34 @@ import { InputError } from "./errors.js";
 export function parseInput<S extends z.ZodType>(
   schema: S,
   value: unknown,
-  location: { file?: string; field?: string } = {},
+  location: InputPlace = {},
 ): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   throw zodInputError(r.error, location);
 }
 
+/** Where a value came from: its file, its field path, and what it is ("hashing settings"). */
+export interface InputPlace {
+  file?: string;
+  field?: string;
+  /** Named in the message: "invalid <what>: <path>: <problem>". */
+  what?: string;
+}
+
 /** An InputError for a zod failure at `location`. */
-export function zodInputError(
-  error: z.ZodError,
-  location: { file?: string; field?: string } = {},
-): InputError {
+export function zodInputError(error: z.ZodError, location: InputPlace = {}): InputError {
   const issue = error.issues[0];
   const path = [...(location.field ? [location.field] : []), ...issue.path.map(String)].join(".");
   const keys = (issue as { keys?: string[] }).keys;
   // zod names an unknown key in the message only; put it in the path too so the field is exact.
   const field =
     issue.code === "unrecognized_keys" && keys?.length ? [path, keys[0]].filter(Boolean).join(".") : path;
-  return new InputError(issue.message, {
+  const where =
+    location.what !== undefined
+      ? `invalid ${location.what}: ${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}`
+      : "";
+  return new InputError(`${where}${issue.message}`, {
     ...(location.file !== undefined ? { file: location.file } : {}),
     ...(field !== "" ? { field } : {}),
   });

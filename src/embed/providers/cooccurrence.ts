@@ -3,6 +3,7 @@ import { Matrix, QrDecomposition, SingularValueDecomposition } from "ml-matrix";
 import { z } from "zod";
 import type { TokenSequences, Vocabulary } from "../../concepts/vocabulary.js";
 import { InputError } from "../../util/errors.js";
+import { parseInput } from "../../util/parse-input.js";
 import { Rng } from "../../util/rng.js";
 import { normalizeText } from "../text-normalize.js";
 import type { EmbeddingProvider, ProviderInfo } from "../types.js";
@@ -24,15 +25,44 @@ import type { EmbeddingProvider, ProviderInfo } from "../types.js";
 export const CooccurrenceSettings = z
   .object({
     /** SVD rank = embedding dimension (capped at the number of fitted tokens). */
-    dimension: z.number().int().min(1).max(2048).default(64),
+    dimension: z
+      .number()
+      .int()
+      .min(1)
+      .max(2048)
+      .describe("SVD rank = the embedding dimension (capped at the number of fitted tokens).")
+      .default(64),
     /** Context distribution smoothing exponent (0.75 in word2vec and Levy et al.). */
-    alpha: z.number().min(0).max(1).default(0.75),
+    alpha: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe(
+        "Context distribution smoothing exponent (0.75 as in word2vec and Levy et al.; 1 = no smoothing).",
+      )
+      .default(0.75),
     /** Tokens seen in fewer encounters than this get no vector (too few co-occurrences to place). */
-    minCount: z.number().int().min(1).default(1),
+    minCount: z
+      .number()
+      .int()
+      .min(1)
+      .describe("Tokens seen in fewer encounters than this get no vector (too few co-occurrences to place).")
+      .default(1),
     /** Randomized SVD: oversampling columns and power iterations (Halko, Martinsson & Tropp 2011). */
-    oversample: z.number().int().min(0).default(10),
-    powerIterations: z.number().int().min(0).max(20).default(4),
-    seed: z.number().int().default(0),
+    oversample: z
+      .number()
+      .int()
+      .min(0)
+      .describe("Randomized SVD: extra columns sampled beyond the rank (Halko, Martinsson & Tropp 2011).")
+      .default(10),
+    powerIterations: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .describe("Randomized SVD: power iterations, which sharpen the leading singular vectors.")
+      .default(4),
+    seed: z.number().int().describe("Seed of the randomized SVD's random projection.").default(0),
   })
   .strict();
 export type CooccurrenceSettings = z.infer<typeof CooccurrenceSettings>;
@@ -232,14 +262,7 @@ export function fitCooccurrenceProvider(
   settings: CooccurrenceSettingsInput = {},
   opts: CooccurrenceProviderOptions = {},
 ): CooccurrenceProvider {
-  const parsed = CooccurrenceSettings.safeParse(settings);
-  if (!parsed.success) {
-    throw new InputError(
-      `invalid cooccurrence settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
-      { field: "embedding.cooccurrence" },
-    );
-  }
-  const s = parsed.data;
+  const s = parseInput(CooccurrenceSettings, settings, { field: "embedding", what: "cooccurrence settings" });
   const V = vocab.tokens.length;
   if (V === 0 || seqs.count === 0)
     throw new InputError("cooccurrence needs a vocabulary and encounters to fit on");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { InputError } from "../../util/errors.js";
+import { parseInput } from "../../util/parse-input.js";
 import {
   type CompiledNegation,
   compileNegation,
@@ -28,18 +29,48 @@ export const HashingSettings = z
       .int()
       .min(8)
       .max(1 << 20)
+      .describe("Number of hash buckets = the embedding dimension.")
       .default(512),
     /** Character n-gram lengths, taken within each word padded as "<word>" (fastText style). */
-    ngramMin: z.number().int().min(1).max(10).default(3),
-    ngramMax: z.number().int().min(1).max(10).default(5),
+    ngramMin: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .describe('Shortest character n-gram, taken within each word padded as "<word>" (fastText style).')
+      .default(3),
+    ngramMax: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .describe("Longest character n-gram (at least ngramMin).")
+      .default(5),
     /** Weight of whole-word features relative to one n-gram (0 = none). */
-    wordWeight: z.number().min(0).default(1),
+    wordWeight: z
+      .number()
+      .min(0)
+      .describe("Weight of whole-word features relative to one n-gram (0 = no word features).")
+      .default(1),
     /** Signed hashing (a hash bit picks +1/-1) so that collisions cancel in expectation instead of adding up. */
-    signed: z.boolean().default(true),
+    signed: z
+      .boolean()
+      .describe(
+        "Signed hashing: a hash bit picks +1/-1, so collisions cancel in expectation instead of adding up.",
+      )
+      .default(true),
     /** Weight features by inverse document frequency fitted on a vocabulary's texts (see idfTexts). */
-    idf: z.boolean().default(false),
-    normalize: z.boolean().default(true),
-    seed: z.number().int().min(0).default(0),
+    idf: z
+      .boolean()
+      .describe("Weight features by inverse document frequency, fitted on the source vocabulary's texts.")
+      .default(false),
+    normalize: z.boolean().describe("Scale each vector to unit length.").default(true),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .describe("Seed mixed into every hash (another seed, another embedding).")
+      .default(0),
     /** How negated words ("Not cough") are represented: flip (default), subspace or none (see negation.ts). */
     negation: NegationSettings,
   })
@@ -224,16 +255,7 @@ export function createHashingProvider(
   settings: HashingSettingsInput = {},
   opts: HashingProviderOptions = {},
 ): EmbeddingProvider {
-  const parsed = HashingSettings.safeParse(settings);
-  if (!parsed.success) {
-    throw new InputError(
-      `invalid hashing settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
-      {
-        field: "embedding.hashing",
-      },
-    );
-  }
-  const s = parsed.data;
+  const s = parseInput(HashingSettings, settings, { field: "embedding", what: "hashing settings" });
   if (s.ngramMin > s.ngramMax) throw new InputError("ngramMin must be <= ngramMax", { field: "ngramMin" });
   let idf: Float32Array | null = null;
   let revision: string | undefined;

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import type { VocabularyToken } from "../../concepts/vocabulary.js";
 import { InputError } from "../../util/errors.js";
+import { parseInput } from "../../util/parse-input.js";
 import { checkVector, l2normalizeInPlace } from "../matrix.js";
 import type { EmbeddingMatrix, EmbeddingProvider, EmbedOptions, ProviderInfo } from "../types.js";
 
@@ -17,15 +18,38 @@ import type { EmbeddingMatrix, EmbeddingProvider, EmbedOptions, ProviderInfo } f
 export const OnnxSettings = z
   .object({
     /** The model directory (config.json, tokenizer.json, onnx/<modelFileName>.onnx). */
-    modelDir: z.string().min(1),
-    pooling: z.enum(["cls", "mean"]).default("cls"),
-    normalize: z.boolean().default(false),
+    modelDir: z
+      .string()
+      .min(1)
+      .describe(
+        "The model directory (config.json, tokenizer.json, onnx/<modelFileName>.onnx); relative to the spec's folder, or shared:<path>.",
+      ),
+    pooling: z
+      .enum(["cls", "mean"])
+      .describe("Text vector: the [CLS] token's output (cls) or the mean over all tokens' outputs (mean).")
+      .default("cls"),
+    normalize: z.boolean().describe("Scale each vector to unit length.").default(false),
     /** Longer texts are truncated to this many word pieces (including [CLS] and [SEP]). */
-    maxLength: z.number().int().min(2).max(8192).default(512),
-    batchSize: z.number().int().min(1).max(4096).default(32),
+    maxLength: z
+      .number()
+      .int()
+      .min(2)
+      .max(8192)
+      .describe("Longer texts are truncated to this many word pieces (including [CLS] and [SEP]).")
+      .default(512),
+    batchSize: z.number().int().min(1).max(4096).describe("Texts per model run.").default(32),
     /** Which ONNX weights: fp32 = onnx/model.onnx, fp16 = model_fp16.onnx, q8 = model_quantized.onnx, ... */
-    dtype: z.enum(["fp32", "fp16", "q8", "int8", "uint8", "q4", "q4f16", "bnb4"]).default("fp32"),
-    modelFileName: z.string().min(1).default("model"),
+    dtype: z
+      .enum(["fp32", "fp16", "q8", "int8", "uint8", "q4", "q4f16", "bnb4"])
+      .describe(
+        "Which ONNX weights: fp32 = onnx/<modelFileName>.onnx, q8 = <modelFileName>_quantized.onnx, any other = <modelFileName>_<dtype>.onnx.",
+      )
+      .default("fp32"),
+    modelFileName: z
+      .string()
+      .min(1)
+      .describe("File name stem of the weights under onnx/ (the dtype adds its suffix).")
+      .default("model"),
   })
   .strict();
 export type OnnxSettings = z.infer<typeof OnnxSettings>;
@@ -62,14 +86,7 @@ export async function createOnnxProvider(
   settings: OnnxSettingsInput,
   baseDir = ".",
 ): Promise<EmbeddingProvider> {
-  const parsed = OnnxSettings.safeParse(settings);
-  if (!parsed.success) {
-    throw new InputError(
-      `invalid onnx settings: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      { field: "embedding.onnx" },
-    );
-  }
-  const s = parsed.data;
+  const s = parseInput(OnnxSettings, settings, { field: "embedding", what: "onnx settings" });
   const dir = resolve(baseDir, s.modelDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new InputError(

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { VocabularyToken } from "../../concepts/vocabulary.js";
 import { InputError } from "../../util/errors.js";
+import { parseInput } from "../../util/parse-input.js";
 import { redactSecretsIn, redactUrl, redactUrlsIn, urlSecrets } from "../../util/redact.js";
 import { checkVector } from "../matrix.js";
 import type { EmbeddingMatrix, EmbeddingProvider, EmbedOptions, ProviderInfo } from "../types.js";
@@ -17,34 +18,99 @@ import type { EmbeddingMatrix, EmbeddingProvider, EmbedOptions, ProviderInfo } f
 export const OpenAISettings = z
   .object({
     /** Base URL up to and including the version path, e.g. http://localhost:11434/v1 (Ollama). Azure: the resource endpoint. */
-    baseUrl: z.string().url().default("https://api.openai.com/v1"),
-    model: z.string().min(1),
+    baseUrl: z
+      .string()
+      .url()
+      .describe(
+        "Base URL up to and including the version path, e.g. http://localhost:11434/v1 (Ollama); Azure: the resource endpoint.",
+      )
+      .default("https://api.openai.com/v1"),
+    model: z
+      .string()
+      .min(1)
+      .describe("Model name the server knows, e.g. text-embedding-3-small (Azure: the default deployment)."),
     /** Output dimension for models that support shortening (text-embedding-3-*). */
-    dimensions: z.number().int().positive().optional(),
+    dimensions: z
+      .number()
+      .int()
+      .positive()
+      .describe(
+        "Output dimension, for models that support shortening (text-embedding-3-*); default the model's own.",
+      )
+      .optional(),
     /** Name of the environment variable holding the key (never the key itself). Unset variable = no auth (local servers). */
     apiKeyEnv: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .describe(
+        "Name of the environment variable holding the API key (never the key itself); an unset variable means no auth (local servers).",
+      )
       .default("OPENAI_API_KEY"),
     /** Azure OpenAI: `api-key` header, deployments URL and this api-version. */
     azure: z
-      .object({ apiVersion: z.string().min(1), deployment: z.string().min(1).optional() })
+      .object({
+        apiVersion: z.string().min(1).describe("The api-version query parameter, e.g. 2024-02-01."),
+        deployment: z
+          .string()
+          .min(1)
+          .describe("Deployment name in the URL; default the model name.")
+          .optional(),
+      })
       .strict()
+      .describe(
+        "Azure OpenAI: send the key as an api-key header, to the deployment's URL with this api-version.",
+      )
       .optional(),
-    batchSize: z.number().int().min(1).max(2048).default(128),
+    batchSize: z.number().int().min(1).max(2048).describe("Most texts per request.").default(128),
     /** Approximate tokens per request (chars/4 + 1 per text). */
-    maxBatchTokens: z.number().int().min(1).default(100_000),
-    concurrency: z.number().int().min(1).max(64).default(4),
-    maxRetries: z.number().int().min(0).max(50).default(8),
+    maxBatchTokens: z
+      .number()
+      .int()
+      .min(1)
+      .describe("Most approximate tokens per request (chars/4 + 1 per text); a longer text goes alone.")
+      .default(100_000),
+    concurrency: z.number().int().min(1).max(64).describe("Requests in flight at once.").default(4),
+    maxRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(50)
+      .describe("Retries of a request after 429, 5xx, a timeout or a broken reply, before giving up.")
+      .default(8),
     /** Connection refused / DNS failure: usually a wrong URL, so few retries. */
-    maxConnectRetries: z.number().int().min(0).max(50).default(2),
-    initialBackoffMs: z.number().min(0).default(500),
-    maxBackoffMs: z.number().min(0).default(30_000),
-    timeoutMs: z.number().int().min(1).default(60_000),
+    maxConnectRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(50)
+      .describe("Retries after connection refused or a DNS failure (usually a wrong URL, so few).")
+      .default(2),
+    initialBackoffMs: z
+      .number()
+      .min(0)
+      .describe("Backoff before the first retry, in ms; doubled per retry, with full jitter.")
+      .default(500),
+    maxBackoffMs: z
+      .number()
+      .min(0)
+      .describe(
+        "Longest backoff between retries, in ms (a server's Retry-After is honoured up to the larger of this and 60 s).",
+      )
+      .default(30_000),
+    timeoutMs: z.number().int().min(1).describe("Time limit of one request, in ms.").default(60_000),
     /** Recorded in the provider id: bump it when the served model changes under the same name. */
-    revision: z.string().optional(),
+    revision: z
+      .string()
+      .describe("Recorded in the provider id: bump it when the served model changes under the same name.")
+      .optional(),
     /** Extra request body fields some servers need (e.g. { truncate: true } for TEI). */
-    extraBody: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    extraBody: z
+      .record(
+        z.string(),
+        z.union([z.string(), z.number(), z.boolean()]).describe("Value of one extra request body field."),
+      )
+      .describe("Extra request body fields some servers need, e.g. { truncate: true } for TEI.")
+      .optional(),
   })
   .strict();
 export type OpenAISettings = z.infer<typeof OpenAISettings>;
@@ -85,14 +151,7 @@ class RetryableError extends Error {
 }
 
 export function createOpenAIProvider(settings: OpenAISettingsInput): EmbeddingProvider {
-  const parsed = OpenAISettings.safeParse(settings);
-  if (!parsed.success) {
-    throw new InputError(
-      `invalid openai settings: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      { field: "embedding.openai" },
-    );
-  }
-  const s = parsed.data;
+  const s = parseInput(OpenAISettings, settings, { field: "embedding", what: "openai settings" });
   const key = process.env[s.apiKeyEnv];
   // A key can also sit in the URL (user-info, `?key=...`): the request uses the URL as given, while
   // messages, the provider id (and so caches, model files, bundles, provenance) get `shown`.

@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { z } from "zod";
 import type { VocabularyToken } from "../../concepts/vocabulary.js";
 import { InputError } from "../../util/errors.js";
+import { parseInput } from "../../util/parse-input.js";
 import { compileNegation, NegationSettings, wordRoles } from "../negation.js";
 import type { EmbeddingProvider, EmbedOptions, ProviderInfo } from "../types.js";
 import { type FoundVector, scanVectorFile, type VectorFileFormat } from "../vectors-file.js";
@@ -30,20 +31,48 @@ import { type FoundVector, scanVectorFile, type VectorFileFormat } from "../vect
 export const VectorsSettings = z
   .object({
     /** The vector file: `.bin` (word2vec binary), `.vec` (fastText), `.txt` (GloVe), plain or gzipped. */
-    file: z.string().min(1),
+    file: z
+      .string()
+      .min(1)
+      .describe(
+        "The vector file: .bin (word2vec binary), .vec (fastText) or .txt (GloVe), plain or gzipped; relative to the spec's folder, or shared:<path>.",
+      ),
     /** Force a format; default: sniffed from the file's first bytes. */
-    format: z.enum(["word2vec", "fasttext", "glove"]).optional(),
-    composition: z.enum(["mean", "sif"]).default("mean"),
+    format: z
+      .enum(["word2vec", "fasttext", "glove"])
+      .describe("Force a file format; default: sniffed from the file's first bytes.")
+      .optional(),
+    composition: z
+      .enum(["mean", "sif"])
+      .describe(
+        "How a text's vector is composed from its words' vectors: their mean, or sif (smooth inverse frequency weights, Arora et al. 2017).",
+      )
+      .default("mean"),
     /** SIF's a (Arora et al.: 1e-3 to 1e-4). */
-    sifA: z.number().positive().max(1).default(1e-3),
-    caseSensitive: z.boolean().default(false),
+    sifA: z
+      .number()
+      .positive()
+      .max(1)
+      .describe("SIF's a: word w weighs a / (a + p(w)) (Arora et al. use 1e-3 to 1e-4).")
+      .default(1e-3),
+    caseSensitive: z
+      .boolean()
+      .describe("Look words up with their case as written (default: lower-cased).")
+      .default(false),
     /** Scale each token's vector to unit length. */
-    normalize: z.boolean().default(false),
+    normalize: z.boolean().describe("Scale each token's vector to unit length.").default(false),
     /** Read only the first `limit` words of the file (the most frequent). */
-    limit: z.number().int().positive().optional(),
+    limit: z
+      .number()
+      .int()
+      .positive()
+      .describe("Read only the first this many words of the file (the most frequent); default all.")
+      .optional(),
     negation: NegationSettings.refine((n) => n.mode !== "subspace", {
       message: "negation subspace is for hashing; word vectors take flip or none",
-    }),
+    }).describe(
+      'How negated words ("Not cough") are represented: flip (default) or none, or an object with custom cue lists.',
+    ),
   })
   .strict();
 export type VectorsSettings = z.infer<typeof VectorsSettings>;
@@ -88,14 +117,7 @@ export async function createVectorsProvider(
   settings: VectorsSettingsInput,
   opts: VectorsProviderOptions = {},
 ): Promise<VectorsProvider> {
-  const parsed = VectorsSettings.safeParse(settings);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`invalid vectors settings: ${issue.message}`, {
-      field: ["embedding", ...issue.path.map(String)].join("."),
-    });
-  }
-  const s = parsed.data;
+  const s = parseInput(VectorsSettings, settings, { field: "embedding", what: "vectors settings" });
   const negation = compileNegation(s.negation);
   const keyOf = (w: string) => (s.caseSensitive ? w : w.toLowerCase());
   const keysOf = (tokens: readonly VocabularyToken[]) => {

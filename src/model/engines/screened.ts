@@ -73,7 +73,8 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
   ) {
     if (input.params.arch.kind !== "concept-cnn") throw new Error("ScreenedCnnEngine needs a concept-cnn");
     // L2-SP's anchor makes a row's zero-gradient step affine, not the linear map lazy-sgd.ts folds.
-    if (config.decayToInitial) throw new Error("the screened engine decays towards 0 only (no decayTo: initial)");
+    if (config.decayToInitial)
+      throw new Error("the screened engine decays towards 0 only (no decayTo: initial)");
     const s = cnnShape(input.params.arch);
     this.shape = s;
     const rows = input.rows;
@@ -206,29 +207,46 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
     }
     let cells = 0;
     for (const br of this.grads) for (const G of br) cells += G.count;
-    if (!this.cellBuf || this.cellBuf.view.length < 2 * cells)
-      this.cellBuf = h.f64(2 * Math.max(1024, cells));
+    // Two segments of `cap` cells: output rows below `split` and the rest, each keeping the cells'
+    // order (an output row's additions stay in the reference's order), run on the two threads.
+    const cap = Math.max(1024, cells);
+    if (!this.cellBuf || this.cellBuf.view.length < 4 * cap) this.cellBuf = h.f64(4 * cap);
     const buf = this.cellBuf;
+    const half = buf.view.length >> 1;
     const asInt = new Int32Array(buf.view.buffer, buf.ptr, buf.view.length * 2);
+    const counts = [0, 0];
+    const put = (row: number, col: number, g: number, second: boolean) => {
+      const q = second ? half / 2 + counts[1]++ : counts[0]++;
+      asInt[4 * q] = row;
+      asInt[4 * q + 1] = col;
+      buf.view[2 * q + 1] = g;
+    };
+    const run = (out: number, src: number, s32: number) => {
+      const [a, b] = counts;
+      if (b > 0 && this.helper)
+        this.helper.start(h, "accumulateRows", [out, src, s32, D, buf.ptr + 8 * half, b]);
+      h.k.accumulateRows(out, src, s32, D, buf.ptr, a);
+      if (b > 0 && !this.helper) h.k.accumulateRows(out, src, s32, D, buf.ptr + 8 * half, b);
+      this.helper?.finish();
+      counts[0] = counts[1] = 0;
+    };
     // dL/dW per branch: rows (j F + f) of gWt accumulate g E[v] in touched order, then transpose.
     for (let i = 0; i < s.kernels.length; i++) {
       const F = s.filters[i];
-      let n = 0;
+      const split = F >> 1;
       for (let j = 0; j < s.kernels[i]; j++) {
         const G = this.grads[i][j];
         for (let c = 0; c < G.count; c++) {
           const cell = G.touched[c];
           const v = (cell / F) | 0;
-          asInt[4 * n] = j * F + (cell - v * F);
-          asInt[4 * n + 1] = v;
-          buf.view[2 * n + 1] = G.data[cell];
-          n++;
+          const f = cell - v * F;
+          put(j * F + f, v, G.data[cell], f >= split);
         }
       }
       const gWt = this.gWt[i];
       gWt.view.fill(0);
       const src = this.screen!.exactSource();
-      h.k.accumulateRows(gWt.ptr, src.ptr, src.f32, D, buf.ptr, n);
+      run(gWt.ptr, src.ptr, src.f32);
       const gW = this.gConvW[i];
       for (let j = 0; j < s.kernels[i]; j++)
         for (let f = 0; f < F; f++) {
@@ -249,7 +267,7 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
         for (let r = 0; r < nd; r++) this.pos[ids[r]] = r;
         this.gE!.view.fill(0, 0, nd * D);
       }
-      let n = 0;
+      const split = lazy ? nd >> 1 : this.rows >> 1;
       for (let i = 0; i < s.kernels.length; i++) {
         const F = s.filters[i];
         for (let j = 0; j < s.kernels[i]; j++) {
@@ -257,14 +275,12 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
           for (let c = 0; c < G.count; c++) {
             const cell = G.touched[c];
             const v = (cell / F) | 0;
-            asInt[4 * n] = lazy ? this.pos[v] : v;
-            asInt[4 * n + 1] = tapBase[i] + j * F + (cell - v * F);
-            buf.view[2 * n + 1] = G.data[cell];
-            n++;
+            const row = lazy ? this.pos[v] : v;
+            put(row, tapBase[i] + j * F + (cell - v * F), G.data[cell], row >= split);
           }
         }
       }
-      h.k.accumulateRows(this.gE!.ptr, Wt.ptr, 0, D, buf.ptr, n);
+      run(this.gE!.ptr, Wt.ptr, 0);
     }
     for (const br of this.grads) for (const G of br) G.clear();
   }

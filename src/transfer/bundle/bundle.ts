@@ -7,6 +7,7 @@ import { TrainSettings, type TrainSettingsInput } from "../../model/train-settin
 import type { ModelSnapshot, Tensor } from "../../model/types.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import { InputError } from "../../util/errors.js";
+import { parseInput } from "../../util/parse-input.js";
 import { codeVersionString } from "../../util/version.js";
 import { decodeContainer, encodeContent, FORMAT_VERSION, sealContainer, sha256 } from "./container.js";
 import { reportedCount } from "./privacy.js";
@@ -333,14 +334,7 @@ export async function writeBundleFile(path: string, x: BundleExport): Promise<Op
 }
 
 function trainingRecord(t: TrainSettingsInput): Record<string, unknown> {
-  const parsed = TrainSettings.safeParse(t);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`training settings invalid: ${issue.message}`, {
-      field: `training.${issue.path.join(".")}`,
-    });
-  }
-  return { ...parsed.data };
+  return { ...parseInput(TrainSettings, t, { field: "training", what: "training settings" }) };
 }
 
 function sanitizePerformance(p: PerformanceInput): BundlePerformance {

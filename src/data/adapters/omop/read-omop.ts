@@ -1,6 +1,7 @@
 import { basename, resolve } from "node:path";
 import { own } from "../../../util/dict.js";
 import { InputError } from "../../../util/errors.js";
+import { parseInput } from "../../../util/parse-input.js";
 import { createProgress } from "../../../util/progress.js";
 import { SiteDatasetBuilder } from "../../builder.js";
 import type { Concept, ObservationValue, SiteDataset } from "../../types.js";
@@ -20,12 +21,9 @@ export interface ReadOmopOptions {
 
 /** Validate OMOP settings (defaults filled in); a bad value is an InputError naming the setting. */
 export function parseOmopSettings(input: unknown, settingsFile?: string): OmopSettings {
-  const r = OmopSettingsSchema.safeParse(input);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  throw new InputError(`invalid OMOP settings: ${issue.message}`, {
-    file: settingsFile,
-    field: issue.path.map(String).join(".") || undefined,
+  return parseInput(OmopSettingsSchema, input, {
+    ...(settingsFile !== undefined ? { file: settingsFile } : {}),
+    what: "OMOP settings",
   });
 }
 
