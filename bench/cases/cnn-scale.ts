@@ -13,12 +13,17 @@ import { type ScaleShape, scaleEngine, scaleProblem, timeSteps } from "../lib/sc
  * on a few steps for scale. The physical view: GFLOP/s of the model's dense arithmetic (the conv
  * layer forward, its weight gradient and, trained, its input gradient: 2 B L D F each) per second
  * for both, beside this machine's measured matrix-multiply peak (our wasm kernel on 1 and 2 threads,
- * and torch's sgemm on 2). Noisy on a shared machine: compare the ratio, not the absolute numbers.
+ * and torch's sgemm on 2). Noisy on a shared machine: compare the ratios, not the absolute numbers;
+ * torch is also timed on one thread, which a busy second core hurts far less than two threads.
  * CONCEPTBRIDGE_BENCH_QUICK=1 times fewer steps.
  */
 const SHAPE: Omit<ScaleShape, "trainable"> = { vocab: 30000, dim: 768, tokens: 64, batch: 32, filters: 100 };
 
-async function torchScale(trainable: boolean, iters: number): Promise<{ ms: number; engine: string }> {
+async function torchScale(
+  trainable: boolean,
+  iters: number,
+  threads = 2,
+): Promise<{ ms: number; engine: string }> {
   const script = join(PROJECT_ROOT, "..", "shared", "bench", "torch_scale.py");
   const args = [script, "--vocab", `${SHAPE.vocab}`, "--dim", `${SHAPE.dim}`, "--tokens", `${SHAPE.tokens}`];
   args.push(
@@ -54,6 +59,10 @@ export async function run(): Promise<Record<string, number | string>> {
     console.error(`${tag}: ours (${ours.name}) ${oursMs.toFixed(2)} ms/step`);
     const torch = await torchScale(trainable, quick ? 50 : 100);
     console.error(`${tag}: torch ${torch.ms.toFixed(2)} ms/step`);
+    // One torch thread too: on a shared machine two OpenMP threads can lose far more to a busy core
+    // than one (then the 2-thread ratio flatters us; the 1-thread one does not).
+    const torch1 = await torchScale(trainable, quick ? 50 : 100, 1);
+    console.error(`${tag}: torch (1 thread) ${torch1.ms.toFixed(2)} ms/step`);
     const direct = scaleEngine(input, "direct");
     const directMs = timeSteps(direct, input, B, 1, quick ? 1 : 2);
     console.error(`${tag}: direct ${directMs.toFixed(1)} ms/step`);
@@ -62,6 +71,8 @@ export async function run(): Promise<Record<string, number | string>> {
     out[`${tag}_ours_ms_per_step`] = round(oursMs, 2);
     out[`${tag}_torch_ms_per_step`] = torch.ms;
     out[`${tag}_ratio_torch_over_ours`] = round(torch.ms / oursMs, 2);
+    out[`${tag}_torch_1_thread_ms_per_step`] = torch1.ms;
+    out[`${tag}_ratio_torch_1_thread_over_ours`] = round(torch1.ms / oursMs, 2);
     out[`${tag}_direct_ms_per_step`] = round(directMs, 1);
     out[`${tag}_ours_gflops`] = round(flops / oursMs / 1e6, 1);
     out[`${tag}_torch_gflops`] = round(flops / torch.ms / 1e6, 1);

@@ -323,11 +323,28 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
     const F = s.filters[0];
     const C = s.classes;
     const p = this.params;
+    const rows = this.rows;
     const { tokens, offsets } = this.copied(seqs);
+    // fl32 of the table in chunks of 8 filters (32 bytes a token, a chunk fits in L2): the max-pool
+    // finds each float32 maximum there and reads the float64 table only where it is attained.
+    const nc = Math.ceil(F / 8);
+    const Tc = this.chunkBuffer(rows * nc * 8);
+    const Tc64 = this.chunkBuffer64(rows * nc * 8);
+    const T = this.tables[0].view;
+    for (let c = 0; c < nc; c++) {
+      const o = c * rows * 8;
+      for (let v = 0; v < rows; v++)
+        for (let w = 0; w < 8; w++) {
+          const f = c * 8 + w;
+          const x = f < F ? T[v * F + f] : 0;
+          Tc.view[o + v * 8 + w] = x;
+          Tc64.view[o + v * 8 + w] = x;
+        }
+    }
     const N = seqs.count;
     const out = new Float64Array(N * C);
     const chunk = 4096;
-    const m = this.poolBuffer(chunk * F);
+    const m = this.poolBuffer(chunk * F + 8);
     const pooled = new Float64Array(chunk * F);
     const logits = new Float64Array(chunk * C);
     const bias = p.convB[0];
@@ -335,20 +352,45 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
       const nb = Math.min(chunk, N - c0);
       this.splitRows(
         nb,
-        (b0, n) => [this.tables[0].ptr, F, tokens.ptr, offsets.ptr, 0, c0 + b0, n, m.ptr + 8 * b0 * F],
-        "maxPool",
+        (b0, n) => [
+          Tc.ptr,
+          Tc64.ptr,
+          F,
+          rows,
+          tokens.ptr,
+          offsets.ptr,
+          c0 + b0,
+          n,
+          m.ptr + 8 * b0 * F,
+          // 32 bytes of scratch per thread, past the outputs.
+          m.ptr + 8 * chunk * F + (b0 === 0 ? 0 : 32),
+        ],
+        "maxPoolExact",
       );
-      for (let q = 0; q < nb * F; q++) {
-        const z = m.view[q] + bias[q % F];
-        // poolForward's kernel-1 rule, NaN included (Math.max would keep a NaN).
-        // biome-ignore lint/complexity/useMathMinMax: not the same for NaN
-        pooled[q] = z > 0 ? z : 0;
-      }
+      for (let b = 0; b < nb; b++)
+        for (let f = 0; f < F; f++) {
+          const z = m.view[b * F + f] + bias[f];
+          // poolForward's kernel-1 rule, NaN included (Math.max would keep a NaN).
+          // biome-ignore lint/complexity/useMathMinMax: not the same for NaN
+          pooled[b * F + f] = z > 0 ? z : 0;
+        }
       denseForward(pooled, nb, F, p.denseW, p.denseB, C, logits);
       softmaxRows(logits, nb, C);
       out.set(logits.subarray(0, nb * C), c0 * C);
     }
     return out;
+  }
+
+  private chunk64: Region<Float64Array> | null = null;
+  private chunkBuffer64(n: number): Region<Float64Array> {
+    if (!this.chunk64 || this.chunk64.view.length < n) this.chunk64 = this.heap!.f64(n);
+    return this.chunk64;
+  }
+
+  private chunkRegion: Region<Float32Array> | null = null;
+  private chunkBuffer(n: number): Region<Float32Array> {
+    if (!this.chunkRegion || this.chunkRegion.view.length < n) this.chunkRegion = this.heap!.f32(n);
+    return this.chunkRegion;
   }
 
   private poolRegion: Region<Float64Array> | null = null;
@@ -385,14 +427,14 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
   private splitRows(
     n: number,
     args: (r0: number, count: number) => number[],
-    name: "tablesF64" | "maxPool",
+    name: "tablesF64" | "maxPoolExact",
   ): void {
     const h = this.heap!;
     const half = this.helper && n >= 64 ? n >> 1 : n;
     if (half < n) this.helper!.start(h, name, args(half, n - half));
     const a = args(0, half);
     if (name === "tablesF64") h.k.tablesF64(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-    else h.k.maxPool(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    else h.k.maxPoolExact(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
     this.helper?.finish();
   }
 

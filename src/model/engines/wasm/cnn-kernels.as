@@ -306,43 +306,6 @@ export function screenKernel1(T32: usize, Fp: i32, F: i32, rowOf: usize, bOff: u
   return count;
 }
 
-// Kernel-1 max-pool, eval mode: out[b][f] = max over the tokens of encounter idx[start + b] of
-// T[token][f] (T rows x F, float64), -Infinity for an encounter without tokens. Max is exact, so any
-// order gives the JS reference's value (maxRows in cnn-core.ts).
-export function maxPool(T: usize, F: i32, tokens: usize, offsets: usize, idx: usize, start: i32, nb: i32, out: usize): void {
-  const rowT = (<usize>F) << 3;
-  const neg = f64x2.splat(-Infinity);
-  for (let b = 0; b < nb; b++) {
-    const n = idx == 0 ? start + b : load<i32>(idx + ((<usize>(start + b)) << 2));
-    const t0 = load<u32>(offsets + ((<usize>n) << 2));
-    const t1 = load<u32>(offsets + ((<usize>n) << 2), 4);
-    const o = out + <usize>b * rowT;
-    let c = 0;
-    for (; c + 10 <= F; c += 10) {
-      let m0 = neg, m1 = neg, m2 = neg, m3 = neg, m4 = neg;
-      for (let t = t0; t < t1; t++) {
-        const p = T + <usize>load<u32>(tokens + ((<usize>t) << 2)) * rowT + ((<usize>c) << 3);
-        m0 = f64x2.max(m0, v128.load(p));
-        m1 = f64x2.max(m1, v128.load(p, 16));
-        m2 = f64x2.max(m2, v128.load(p, 32));
-        m3 = f64x2.max(m3, v128.load(p, 48));
-        m4 = f64x2.max(m4, v128.load(p, 64));
-      }
-      const q = o + ((<usize>c) << 3);
-      v128.store(q, m0);
-      v128.store(q, m1, 16);
-      v128.store(q, m2, 32);
-      v128.store(q, m3, 48);
-      v128.store(q, m4, 64);
-    }
-    for (; c < F; c++) {
-      let m: f64 = -Infinity;
-      for (let t = t0; t < t1; t++) m = max(m, load<f64>(T + <usize>load<u32>(tokens + ((<usize>t) << 2)) * rowT + ((<usize>c) << 3)));
-      store<f64>(o + ((<usize>c) << 3), m);
-    }
-  }
-}
-
 // out[row_i] += g_i * src[col_i] over n cells (i32 row, i32 col, f64 g; 16 bytes each) in order, rows
 // of length D (float64; src rows float32, widened exactly, when s32 != 0): each output element adds
 // its cells in list order, as the JS reference does cell by cell.
@@ -625,6 +588,57 @@ export function lazySgdStep(E: usize, buf: usize, g: usize, listed: i32, ids: us
         const m = first != 0 ? dq : mu * load<f64>(buf + o + q) + dq;
         store<f64>(buf + o + q, m);
         store<f64>(E + o + q, e - lr * (nesterov != 0 ? dq + mu * m : m));
+      }
+    }
+  }
+}
+
+// Kernel-1 max-pool, eval mode, exact through float32. Tc holds fl32(T), Tc64 T itself (T: the
+// rows x F float64 table), both in chunks of 8 filters (chunk c: rows x 8 values), so each pass over
+// the encounters works in one chunk's block (256 KB a 8-wide float32 chunk per 8,000 rows) instead
+// of fetching 800-byte table rows from memory. Rounding to float32 is monotonic, so max fl32(T) =
+// fl32(max T) and every token holding the float64 maximum holds the float32 one: the first pass finds
+// the float32 maximum M, the second reads float64 values only where fl32(T) == M (about once per
+// encounter and filter) and keeps their max (wasm max: NaN-propagating, as Math.max). -Infinity
+// without tokens; out[b][f] for f < F.
+export function maxPoolExact(Tc: usize, Tc64: usize, F: i32, rows: i32, tokens: usize, offsets: usize, start: i32, nb: i32, out: usize, M: usize): void {
+  const nc = (F + 7) >> 3;
+  const rowOut = (<usize>F) << 3;
+  const neg = f32x4.splat(-Infinity);
+  for (let c = 0; c < nc; c++) {
+    const base = Tc + <usize>c * <usize>rows * 32;
+    const base64 = Tc64 + <usize>c * <usize>rows * 64;
+    const f0 = c << 3;
+    const width = min(8, F - f0);
+    for (let b = 0; b < nb; b++) {
+      const n = start + b;
+      const t0 = load<u32>(offsets + ((<usize>n) << 2));
+      const t1 = load<u32>(offsets + ((<usize>n) << 2), 4);
+      const o = out + <usize>b * rowOut + ((<usize>f0) << 3);
+      let m0 = neg, m1 = neg;
+      for (let t = t0; t < t1; t++) {
+        const p = base + (<usize>load<u32>(tokens + ((<usize>t) << 2)) << 5);
+        m0 = f32x4.max(m0, v128.load(p));
+        m1 = f32x4.max(m1, v128.load(p, 16));
+      }
+      v128.store(M, m0);
+      v128.store(M, m1, 16);
+      for (let w = 0; w < width; w++) {
+        const mw = load<f32>(M + ((<usize>w) << 2));
+        store<f64>(o + ((<usize>w) << 3), isNaN<f32>(mw) ? NaN : -Infinity);
+      }
+      for (let t = t0; t < t1; t++) {
+        const v = <usize>load<u32>(tokens + ((<usize>t) << 2));
+        const p = base + (v << 5);
+        const hit0 = f32x4.eq(v128.load(p), m0);
+        const hit1 = f32x4.eq(v128.load(p, 16), m1);
+        if (!v128.any_true(v128.or(hit0, hit1))) continue;
+        const p64 = base64 + (v << 6);
+        for (let w = 0; w < width; w++) {
+          if (load<f32>(p + ((<usize>w) << 2)) != load<f32>(M + ((<usize>w) << 2))) continue;
+          const q = o + ((<usize>w) << 3);
+          store<f64>(q, max<f64>(load<f64>(q), load<f64>(p64 + ((<usize>w) << 3))));
+        }
       }
     }
   }

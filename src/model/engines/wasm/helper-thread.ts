@@ -19,7 +19,7 @@ const SEQ = 0;
 const DONE = 1;
 const OP = 2;
 /** Argument slots (float64: pointers and counts are exact). */
-const ARGS = 8;
+const ARGS = 12;
 
 /** Worker source (plain JS, run with eval so it needs no loader under tsx or from dist/). */
 const WORKER_SOURCE = `
@@ -41,7 +41,7 @@ for (;;) {
     k = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory } }).exports;
   } else {
     const a = args;
-    k[names[op - 1]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    k[names[op - 1]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
   }
   Atomics.store(state, ${DONE}, seq);
   Atomics.notify(state, ${DONE});
@@ -52,10 +52,10 @@ const NAMES: KernelName[] = [
   "sgemm",
   "tablesF64",
   "exactCells",
-  "maxPool",
   "accumulateRows",
   "toF32Rows",
   "screenKernel1",
+  "maxPoolExact",
 ];
 
 class HelperThread {
