@@ -6,7 +6,8 @@
 // Exactness: wasm floating point is IEEE (no fused multiply-add, no extended precision), so a kernel
 // that performs the same operations in the same order as its JS reference returns the same bits.
 // Vectorising across filters (lanes = different outputs) keeps every output's own order. Only
-// `sgemm` (float32) differs from the reference, and the engines use it only to screen candidates.
+// `sgemm` (float32) differs from the reference, and the engines use it only to screen candidates
+// (screenKernel1; maxPoolExact's float32 pass is a screen too, exact by monotonic rounding).
 
 // T (n x Fp, f32) = A[ids] (n rows of the rows x D float32 matrix A picked by the i32 list ids) x
 // W (D x Fp, f32), Fp a multiple of 4. Four rows x two vectors (8 filters) per pass: eight
