@@ -18,6 +18,10 @@ import type { KernelName, WasmHeap } from "./kernels.js";
 const SEQ = 0;
 const DONE = 1;
 const OP = 2;
+/** Set by the worker when a kernel threw (a trap): the caller retires it and runs the kernel itself. */
+const FAILED = 3;
+/** A request unanswered this long retires the helper (it should take milliseconds). */
+const HELPER_TIMEOUT_MS = 20_000;
 /** Argument slots (float64: pointers and counts are exact). */
 const ARGS = 12;
 
@@ -30,18 +34,23 @@ const args = new Float64Array(ctl, 64, ${ARGS});
 let k = null;
 let seen = 0;
 for (;;) {
-  Atomics.wait(state, ${SEQ}, seen);
+  // Timed: a missed wake-up costs at most 50 ms, never a hang.
+  Atomics.wait(state, ${SEQ}, seen, 50);
   const seq = Atomics.load(state, ${SEQ});
   if (seq === seen) continue;
   seen = seq;
   const op = state[${OP}];
   if (op < 0) break;
-  if (op === 0) {
-    const msg = receiveMessageOnPort(port).message;
-    k = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory } }).exports;
-  } else {
-    const a = args;
-    k[names[op - 1]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+  try {
+    if (op === 0) {
+      const msg = receiveMessageOnPort(port).message;
+      k = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory } }).exports;
+    } else {
+      const a = args;
+      k[names[op - 1]](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+    }
+  } catch (e) {
+    state[${FAILED}] = 1;
   }
   Atomics.store(state, ${DONE}, seq);
   Atomics.notify(state, ${DONE});
@@ -63,8 +72,12 @@ class HelperThread {
   private readonly args: Float64Array;
   private readonly port: MessagePort;
   private bound: WasmHeap | null = null;
+  private boundGrowth = -1;
   private seq = 0;
   private busy = false;
+  /** Retired after a timeout or a failed kernel: everything then runs on the calling thread. */
+  private dead = false;
+  private pending: { heap: WasmHeap; name: KernelName; args: number[] } | null = null;
 
   constructor() {
     const ctl = new SharedArrayBuffer(64 + ARGS * 8);
@@ -90,22 +103,52 @@ class HelperThread {
     Atomics.notify(this.state, SEQ);
   }
 
-  private wait(): void {
-    while (Atomics.load(this.state, DONE) !== this.seq) Atomics.wait(this.state, DONE, this.state[DONE]);
+  /**
+   * Wait for the worker's current request. Timed waits (a missed wake-up costs 50 ms); after
+   * HELPER_TIMEOUT_MS without an answer, or when the worker reports a failed kernel, the helper is
+   * retired and the pending kernel runs here instead: a result never depends on the thread.
+   */
+  private wait(): boolean {
+    const t0 = Date.now();
+    while (Atomics.load(this.state, DONE) !== this.seq) {
+      Atomics.wait(this.state, DONE, this.state[DONE], 50);
+      if (Date.now() - t0 > HELPER_TIMEOUT_MS) {
+        this.dead = true;
+        break;
+      }
+    }
     this.busy = false;
+    if (Atomics.load(this.state, FAILED) !== 0) this.dead = true;
+    if (this.dead && this.pending) {
+      const { heap, name, args } = this.pending;
+      this.pending = null;
+      (heap.k[name] as (...a: number[]) => void)(...args);
+    }
+    this.pending = null;
+    return !this.dead;
   }
 
   /** Start kernel `name` on the worker (for `heap`); finish() waits for it. */
   start(heap: WasmHeap, name: KernelName, args: number[]): void {
     if (this.busy) this.wait();
-    if (this.bound !== heap) {
+    if (this.dead) {
+      (heap.k[name] as (...a: number[]) => void)(...args);
+      return;
+    }
+    // A fresh instance after the memory grew: the worker's old one may still see the old size.
+    if (this.bound !== heap || this.boundGrowth !== heap.grown) {
       this.port.postMessage({ module: heap.module, memory: heap.memory });
       this.post(0);
-      this.wait();
+      if (!this.wait()) {
+        (heap.k[name] as (...a: number[]) => void)(...args);
+        return;
+      }
       this.bound = heap;
+      this.boundGrowth = heap.grown;
     }
     this.args.fill(0);
     for (let i = 0; i < args.length; i++) this.args[i] = args[i];
+    this.pending = { heap, name, args };
     this.post(NAMES.indexOf(name) + 1);
     this.busy = true;
   }

@@ -125,6 +125,8 @@ export class WasmHeap {
   readonly k: KernelExports;
   readonly module: WasmModule;
   private top = 64;
+  /** How often the memory grew: a helper thread's instance is remade after growth (helper-thread.ts). */
+  grown = 0;
 
   constructor(module: WasmModule, initialBytes = PAGE) {
     this.module = module;
@@ -143,7 +145,8 @@ export class WasmHeap {
   }
 
   private alloc(bytes: number): number {
-    const ptr = (this.top + 15) & ~15;
+    // Arithmetic, not bit operations: offsets pass 2^31 in heaps over 2 GB.
+    const ptr = Math.ceil(this.top / 16) * 16;
     const end = ptr + bytes;
     const have = this.memory.buffer.byteLength;
     if (end > have) {
@@ -151,6 +154,7 @@ export class WasmHeap {
       if (have / PAGE + pages > MAX_PAGES)
         throw new RangeError(`wasm heap would exceed ${MAX_PAGES * PAGE} bytes`);
       this.memory.grow(pages);
+      this.grown++;
     }
     this.top = end;
     return ptr;
