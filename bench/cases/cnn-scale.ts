@@ -34,7 +34,7 @@ async function torchScale(
     "--iters",
     `${iters}`,
     "--threads",
-    "2",
+    `${threads}`,
   );
   if (trainable) args.push("--trainable");
   const { stdout } = await promisify(execFile)("/usr/bin/python3", args, { maxBuffer: 1 << 20 });
