@@ -37,11 +37,14 @@ export interface SpecRun {
 
 /** "50 × 100 iterations of 32" plus the early stop when there is one. */
 export function iterationsText(s: TrainSettings): string {
+  const score = s.selection === "loss" ? "validation loss" : "validation AUROC";
   const stop =
     s.earlyStoppingPatience === null
       ? ""
-      : `, stopped after ${s.earlyStoppingPatience} epochs without a better validation AUROC`;
-  return `${s.epochs} × ${s.itersPerEpoch} iterations of ${s.batchSize}${stop}`;
+      : `, stopped after ${s.earlyStoppingPatience} epochs without a better ${score}`;
+  // The paper's epochs are fixed at itersPerEpoch steps; the converged recipe's end a pass early.
+  const pass = s.epochAtMostOnePass ? " (an epoch at most one pass over the training data)" : "";
+  return `${s.epochs} × ${s.itersPerEpoch} iterations of ${s.batchSize}${pass}${stop}`;
 }
 
 /** A schedule in words, from the settings the runs used: optimiser, learning rate, iterations, weights. */

@@ -434,3 +434,13 @@ export function fitPostprocess(
   }
   return new FittedPostprocess(requested, fitted, m.dim);
 }
+
+/** The postprocessFit a provider id names (ids are sorted-key JSON; anything else names none). */
+export function postprocessFitOfId(providerId: string): string | undefined {
+  try {
+    const info = JSON.parse(providerId) as { postprocessFit?: unknown };
+    return typeof info?.postprocessFit === "string" ? info.postprocessFit : undefined;
+  } catch {
+    return undefined;
+  }
+}

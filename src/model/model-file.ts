@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { FittedPostprocess, postprocessFitOfId } from "../embed/postprocess.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { InputError } from "../util/errors.js";
 import { parseInput } from "../util/parse-input.js";
 import { validateArchitecture } from "./architecture.js";
 import { checkWeights } from "./params.js";
-import type { ModelSnapshot, Tensor } from "./types.js";
+import type { EmbeddingRef, ModelSnapshot, Tensor } from "./types.js";
 
 /**
  * Model files: one JSON document (versioned, validated on load) whose tensors are little-endian
@@ -55,6 +56,8 @@ const ModelFileSchema = z
         providerId: z.string(),
         dimension: z.number().int().positive(),
         trainable: z.boolean(),
+        /** The fitted postprocess transform (validated by FittedPostprocess.fromJSON below). */
+        postprocess: z.unknown().optional(),
       })
       .strict(),
     classes: z.array(z.string()).min(2),
@@ -131,6 +134,7 @@ export function parseModel(text: string, file?: string): ModelSnapshot {
         field: "embedding.dimension",
       },
     );
+  const embedding = modelEmbedding(m.embedding, file);
   const weights: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(m.weights)) weights[name] = decodeTensor(t, file, name);
   checkWeights(a, weights, file);
@@ -148,9 +152,41 @@ export function parseModel(text: string, file?: string): ModelSnapshot {
     version: MODEL_VERSION,
     architecture: a,
     weights,
-    embedding: m.embedding,
+    embedding,
     classes: m.classes,
     vocabulary: m.vocabulary,
+  };
+}
+
+/**
+ * The model's embedding reference: a transform is there exactly when the provider id names a fitted
+ * one, and then it is that one (its parameters hash to the id's postprocessFit).
+ */
+function modelEmbedding(
+  e: { providerId: string; dimension: number; trainable: boolean; postprocess?: unknown },
+  file: string | undefined,
+): EmbeddingRef {
+  const named = postprocessFitOfId(e.providerId);
+  const field = "embedding.postprocess";
+  if (e.postprocess === undefined) {
+    if (named !== undefined)
+      throw new InputError(
+        `the embedding names a fitted postprocess transform (${named}) the file does not hold`,
+        { file, field },
+      );
+    return { providerId: e.providerId, dimension: e.dimension, trainable: e.trainable };
+  }
+  const t = FittedPostprocess.fromJSON(e.postprocess, { ...(file !== undefined ? { file } : {}), field });
+  if (t.fit === undefined || t.fit !== named)
+    throw new InputError(
+      `the postprocess transform (${t.fit ?? "not fitted"}) is not the one the embedding names (${named ?? "none"})`,
+      { file, field },
+    );
+  return {
+    providerId: e.providerId,
+    dimension: e.dimension,
+    trainable: e.trainable,
+    postprocess: t.toJSON(),
   };
 }
 

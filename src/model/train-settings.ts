@@ -80,6 +80,16 @@ export const TrainSettings = z
       .positive("an epoch needs at least one step")
       .describe("Training steps (batches) per epoch.")
       .default(100),
+    /**
+     * The paper's epoch is 100 steps whatever the data: on 40 training encounters that is 80 passes
+     * between validations, so early stopping cannot act before the model has memorized them.
+     */
+    epochAtMostOnePass: z
+      .boolean()
+      .describe(
+        "End an epoch after one pass over the training data when that comes before itersPerEpoch steps (a small pool is validated after every pass, not every 80); the budget of steps, epochs x itersPerEpoch, stays the same (more, shorter epochs; patience counts them).",
+      )
+      .default(false),
     freeze: FreezeSettings.describe("Which parts of the model stay fixed while training.").default({
       embedding: true,
       conv: false,
@@ -102,6 +112,16 @@ export const TrainSettings = z
         "Stop after this many epochs without a better validation score (see selection); null = never.",
       )
       .default(null),
+    /**
+     * A model trained from scratch on a small pool with one-pass epochs would otherwise stop after a
+     * few dozen steps, when a noisy validation loss has plateaued before the model learned much.
+     */
+    earlyStoppingMinSteps: z
+      .number()
+      .int()
+      .min(0, "a number of training steps: 0 or more")
+      .describe("Early stopping never ends training before this many steps (0: it may stop at any epoch).")
+      .default(0),
     /**
      * What picks the epoch whose weights are kept: validation AUROC (the paper) or validation log loss
      * (a model picked by AUROC alone can be far from calibrated: any monotone squashing ties it).
@@ -197,6 +217,8 @@ export const BASELINE_SETTINGS: TrainSettings = TrainSettings.parse({
  */
 export const CONVERGED_SETTINGS: TrainSettings = TrainSettings.parse({
   lr: 0.03,
+  epochAtMostOnePass: true,
+  earlyStoppingMinSteps: 500,
   lrScale: "rms-norm",
   weightDecay: 0,
   selection: "loss",
@@ -208,6 +230,8 @@ export const CONVERGED_FINETUNE_SETTINGS: TrainSettings = TrainSettings.parse({
   ...CONVERGED_SETTINGS,
   lr: 1e-2,
   epochs: 20,
+  // A fine-tuning starts from a trained model (epoch 0 is a candidate): it may stop at once.
+  earlyStoppingMinSteps: 0,
   keepInitial: true,
 });
 
@@ -235,6 +259,12 @@ export const RECIPES: Record<
     baseline: CONVERGED_BASELINE_SETTINGS,
   },
 };
+
+/** Steps in one epoch on `trainCount` encounters: itersPerEpoch, or one pass when that is shorter and asked for. */
+export function epochSteps(s: TrainSettings, trainCount: number): number {
+  if (!s.epochAtMostOnePass) return s.itersPerEpoch;
+  return Math.max(1, Math.min(s.itersPerEpoch, Math.ceil(trainCount / Math.max(1, s.batchSize))));
+}
 
 /** Parse user settings (defaults filled in); throws zod errors, which callers turn into InputError. */
 export function trainSettings(input: TrainSettingsInput = {}): TrainSettings {

@@ -11,7 +11,7 @@ import type { Engine, EngineInput, EngineName } from "./engines/engine.js";
 import { optimizerConfig } from "./engines/optimizer.js";
 import { initParams, type ModelParams, paramsFromWeights, paramsToWeights } from "./params.js";
 import { checkTokenIds } from "./predict.js";
-import { TrainSettings } from "./train-settings.js";
+import { epochSteps, TrainSettings } from "./train-settings.js";
 import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "./types.js";
 
 /** Token sequences with their class labels: the one definition is concepts/sequences.ts. */
@@ -44,7 +44,7 @@ export interface TrainResult {
   history: number[];
   /** Validation log loss after each epoch run. */
   lossHistory: number[];
-  /** Epochs run (fewer than settings.epochs when early stopping ended training). */
+  /** Epochs run (fewer than the budget when early stopping ended training). */
   epochsRun: number;
   /** Which engine trained the model. */
   engine: EngineName;
@@ -85,6 +85,9 @@ export function trainModel(input: TrainInput): TrainResult {
   const engine = createEngine(engineInput, scaledSettings(settings, embedding), arch, rows);
 
   const sampler = new BatchSampler(input.train.seqs.count, settings.batchSize, batchRng);
+  const stepsPerEpoch = epochSteps(settings, input.train.seqs.count);
+  // Shorter epochs, the same budget of steps (epochs x itersPerEpoch): only the validation is more frequent.
+  const epochs = Math.ceil((settings.epochs * settings.itersPerEpoch) / stepsPerEpoch);
   const history: number[] = [];
   const lossHistory: number[] = [];
   // The selection score: higher is better (validation AUROC, or minus the validation log loss).
@@ -105,9 +108,9 @@ export function trainModel(input: TrainInput): TrainResult {
   }
   const anyTrainable = engineInput.trainEmbedding || engineInput.trainConv || engineInput.trainDense;
   let epochsRun = 0;
-  for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+  for (let epoch = 1; epoch <= epochs; epoch++) {
     if (anyTrainable)
-      for (let it = 0; it < settings.itersPerEpoch; it++) {
+      for (let it = 0; it < stepsPerEpoch; it++) {
         const { order, start } = sampler.next();
         engine.step(order, start, sampler.batchSize);
       }
@@ -116,8 +119,8 @@ export function trainModel(input: TrainInput): TrainResult {
     const val = scoreOf(v);
     history.push(v.auroc);
     lossHistory.push(v.loss);
-    input.onProgress?.(epoch, settings.epochs, v.auroc);
-    if (val > best || (Number.isNaN(val) && epoch === settings.epochs && bestCp === null)) {
+    input.onProgress?.(epoch, epochs, v.auroc);
+    if (val > best || (Number.isNaN(val) && epoch === epochs && bestCp === null)) {
       best = val;
       bestAuroc = v.auroc;
       bestEpoch = epoch;
@@ -125,7 +128,12 @@ export function trainModel(input: TrainInput): TrainResult {
       sinceBest = 0;
     } else if (!Number.isNaN(val)) {
       sinceBest++;
-      if (settings.earlyStoppingPatience !== null && sinceBest >= settings.earlyStoppingPatience) break;
+      if (
+        settings.earlyStoppingPatience !== null &&
+        sinceBest >= settings.earlyStoppingPatience &&
+        epoch * stepsPerEpoch >= settings.earlyStoppingMinSteps
+      )
+        break;
     }
   }
   if (bestCp === null) {

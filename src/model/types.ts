@@ -1,3 +1,4 @@
+import type { PostprocessJson } from "../embed/postprocess.js";
 /**
  * What a trained model is, independent of how it was trained: the architecture, the weights and the
  * embedding it expects. Model files, bundles and transfer scenarios all speak in these types.
@@ -30,6 +31,8 @@ export interface EmbeddingRef {
   dimension: number;
   /** Whether the embedding matrix itself was tuned (then `weights.embedding` holds it). */
   trainable: boolean;
+  /** The embedding's fitted postprocess transform (embed/postprocess.ts), when its id names one. */
+  postprocess?: PostprocessJson;
 }
 
 export interface ModelSnapshot {

@@ -22,6 +22,8 @@ export interface ArmProbs {
   validationLabels: Int32Array;
   /** What was chosen (penalty, strength), for the result record. */
   chosen: Record<string, number>;
+  /** Cross-fitted out-of-fold probabilities over the pool and their folds (model/bow-logistic.ts). */
+  crossFit: { folds: number[][]; probs: Float64Array };
 }
 
 /**
@@ -39,8 +41,10 @@ export function localBow(target: EmbeddedSite, C: number, seed: number): ArmProb
     validationProbs: m.oof,
     validationLabels: target.pool.labels,
     chosen: { lambda: m.lambda, cvAuroc: m.cvAuroc },
+    crossFit: m.crossFit,
   };
-  if (bowResults.size >= 256) bowResults.delete(bowResults.keys().next().value as string);
+  // A handful of (size, seed) pools per thread at a time: the grid runs one job's embeddings together.
+  if (bowResults.size >= 32) bowResults.delete(bowResults.keys().next().value as string);
   bowResults.set(key, out);
   return out;
 }
@@ -62,8 +66,11 @@ function contentKey(parts: LabeledSequences[], numbers: number[]): string {
 
 /**
  * Stacking: the same cross-validated logistic regression, with the source model's logit(s) as extra
- * features whose penalty is a hundredth of the tokens' (so a source model that ranks well at the
- * target carries the small-n case, and a useless one is outweighed by the target's own tokens).
+ * features whose weights the penalty pulls towards the source model itself (weight 1 on the binary
+ * log-odds; the identity on the multi-class centred log-probabilities) instead of towards zero. The
+ * strong end of the penalty path is the source model with a recalibrated intercept, the weak end
+ * the source model corrected by the target's own tokens: cross-validation picks how far to move
+ * (the one-standard-error rule: no further than the held-out data clearly ask), so a good source carries the small-n case and a useless one is overridden as data accrue.
  */
 export function stacked(target: EmbeddedSite, sourceModel: ModelSnapshot, C: number, seed: number): ArmProbs {
   const feats = (s: LabeledSequences) => sourceLogits(predictProba(sourceModel, target.embedding, s.seqs), C);
@@ -71,14 +78,24 @@ export function stacked(target: EmbeddedSite, sourceModel: ModelSnapshot, C: num
     classes: C,
     vocab: target.vocabulary.length,
     seed,
-    densePenalty: 0.01,
+    denseCenter: sourceCenter(C),
+    oneStandardError: true,
   });
   return {
     testProbs: predictBow(m, target.test.seqs, feats(target.test)),
     validationProbs: m.oof,
     validationLabels: target.pool.labels,
     chosen: { lambda: m.lambda, cvAuroc: m.cvAuroc, sourceWeight: m.denseW[C === 2 ? 1 : 0] },
+    crossFit: m.crossFit,
   };
+}
+
+/** The dense weights that reproduce the source model from sourceLogits (F x C, BowModel layout). */
+export function sourceCenter(C: number): Float64Array {
+  if (C === 2) return Float64Array.from([0, 1]);
+  const center = new Float64Array(C * C);
+  for (let c = 0; c < C; c++) center[c * C + c] = 1;
+  return center;
 }
 
 /** Binary: the log-odds of class 1; multi-class: centred log-probabilities (n x F, F = 1 or C). */
@@ -130,7 +147,10 @@ export function pickL2sp(runs: TrainResult[], data: TrainValidation, C: number):
 }
 
 /** The pool split into k stratified folds: the fold's training part and held-out part, per fold. */
-export function poolFolds(pool: LabeledSequences, folds: number[][]): { train: LabeledSequences; held: LabeledSequences; rows: number[] }[] {
+export function poolFolds(
+  pool: LabeledSequences,
+  folds: number[][],
+): { train: LabeledSequences; held: LabeledSequences; rows: number[] }[] {
   return folds.map((held) => {
     const heldSet = new Set(held);
     const keep: number[] = [];

@@ -1,12 +1,14 @@
 import { macroAuroc } from "../model/auroc.js";
-import { stratifiedFolds } from "../model/bow-logistic.js";
+import { BOW_CV_FOLDS, poolCvFolds } from "../model/bow-logistic.js";
 import { poolFolds } from "./adaptive.js";
 import { runScenario, type Scenario, type ScenarioInput, type ScenarioOutput } from "./scenarios.js";
 
 /**
  * `auto`: which arm to deploy, chosen by nested cross-validation inside the target's training data
  * only. The pool is cut into k stratified folds; every candidate is trained on k-1 folds exactly as
- * its plain arm would be (its own validation split, epochs, penalties) and scores the held-out fold;
+ * its plain arm would be (its own validation split, epochs, penalties) and scores the held-out fold
+ * (the cross-validated logistic arms bring these out-of-fold predictions from their plain run, whose
+ * CV uses the same folds and never lets a fold's rows choose the penalty that predicts them);
  * the candidate with the best pooled out-of-fold AUROC (macro for multi-class) wins, ties going to
  * the earlier (simpler) candidate. The winner's plain arm, trained on the whole pool, is the
  * result: the same training the plain arm's cell does, shared through `plain`. The target's test
@@ -24,7 +26,17 @@ export const AUTO_CANDIDATES: readonly Scenario[] = [
   "local",
 ];
 
-export const AUTO_FOLDS = 3;
+/** Auto's folds are the logistic arms' CV folds (model/bow-logistic.ts poolCvFolds): 3, 2 for a large pool. */
+export const AUTO_FOLDS = BOW_CV_FOLDS;
+
+/** Arms whose plain run already holds out-of-fold predictions on auto's folds (ScenarioOutput.crossFit). */
+const SHARES_FOLDS: ReadonlySet<Scenario> = new Set(["local-bow", "stacked"]);
+
+function sameFolds(a: number[][], b: number[][]): boolean {
+  return (
+    a.length === b.length && a.every((f, i) => f.length === b[i].length && f.every((r, k) => r === b[i][k]))
+  );
+}
 
 export function runAuto(
   input: ScenarioInput,
@@ -34,21 +46,32 @@ export function runAuto(
   const { target } = input;
   const C = input.classes.length;
   const candidates = (o.candidates ?? AUTO_CANDIDATES).filter(
-    (c) => input.sourceModel !== undefined || !(c === "source-only" || c === "stacked" || c.startsWith("finetune-")),
+    (c) =>
+      input.sourceModel !== undefined ||
+      !(c === "source-only" || c === "stacked" || c.startsWith("finetune-")),
   );
   const pool = target.pool;
-  const folds = poolFolds(pool, stratifiedFolds(pool.labels, o.folds ?? AUTO_FOLDS, input.split.seed));
-  const oof = candidates.map(() => new Float64Array(pool.labels.length * C));
-  for (const fold of folds) {
-    if (fold.rows.length === 0) continue;
-    const foldTarget = { ...target, pool: fold.train, test: fold.held };
-    candidates.forEach((scenario, ci) => {
-      const out = runScenario({ ...input, scenario, target: foldTarget });
-      fold.rows.forEach((row, k) => {
-        for (let c = 0; c < C; c++) oof[ci][row * C + c] = out.testProbs[k * C + c];
+  const folds = poolCvFolds(pool.labels, input.split.seed, o.folds);
+  const parts = poolFolds(pool, folds);
+  const oof = candidates.map((scenario) => {
+    // The cross-validated logistic arms computed out-of-fold predictions on these very folds
+    // while fitting: their plain run (shared with their own cells) is their score.
+    const shared = SHARES_FOLDS.has(scenario) ? plain(scenario).crossFit : undefined;
+    if (shared && sameFolds(shared.folds, folds)) return shared.probs;
+    const probs = new Float64Array(pool.labels.length * C);
+    for (const fold of parts) {
+      if (fold.rows.length === 0) continue;
+      const out = runScenario({
+        ...input,
+        scenario,
+        target: { ...target, pool: fold.train, test: fold.held },
       });
-    });
-  }
+      fold.rows.forEach((row, k) => {
+        for (let c = 0; c < C; c++) probs[row * C + c] = out.testProbs[k * C + c];
+      });
+    }
+    return probs;
+  });
   const scores: Record<string, number> = {};
   let winner = 0;
   candidates.forEach((c, ci) => {

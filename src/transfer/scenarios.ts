@@ -1,10 +1,10 @@
+import { performance } from "node:perf_hooks";
 import { concatLabeled, type LabeledSequences, remapLabeled } from "../concepts/sequences.js";
 import type { EmbeddedSite } from "../embed/embedded-site.js";
 import { predictProba, tunedEmbedding } from "../model/predict.js";
 import { type TrainResult, trainModel } from "../model/train.js";
 import type { TrainSettings } from "../model/train-settings.js";
 import type { EmbeddingRef, ModelArchitecture, ModelSnapshot } from "../model/types.js";
-import { performance } from "node:perf_hooks";
 import { type ArmProbs, L2SP_STRENGTHS, localBow, pickL2sp, stacked } from "./adaptive.js";
 import { poolTables } from "./pool-tables.js";
 import { trainValidationSplit } from "./training-data.js";
@@ -17,13 +17,15 @@ import { trainValidationSplit } from "./training-data.js";
  */
 export const SCENARIOS = {
   local: "trained and tested at the target only",
-  "local-bow": "tuned logistic regression on the target's bag of tokens (L2 strength by 5-fold CV)",
+  "local-bow":
+    "tuned logistic regression on the target's bag of tokens (L2 strength by 3-fold CV, 2-fold from 5,000 encounters)",
   pooled: "trained on source + target training data (what sharing data would buy)",
   "source-only": "the source model applied to the target unchanged",
   "finetune-dense": "source model, conv frozen, dense layer tuned at the target",
   "finetune-conv": "source model, conv + dense tuned at the target",
   "finetune-all": "source model, embeddings + conv + dense tuned at the target",
-  "finetune-l2sp": "source model, conv + dense tuned with L2-SP towards the source weights (strength on validation)",
+  "finetune-l2sp":
+    "source model, conv + dense tuned with L2-SP towards the source weights (strength on validation)",
   stacked: "logistic regression at the target on the source model's logits + the target's bag of tokens",
   auto: "the arm nested cross-validation inside the target's training data picks",
 } as const;
@@ -33,7 +35,12 @@ export type Scenario = keyof typeof SCENARIOS;
 export const SCENARIO_NAMES = Object.keys(SCENARIOS) as [Scenario, ...Scenario[]];
 export const SCENARIO_DESCRIPTIONS: Record<Scenario, string> = SCENARIOS;
 /** Scenarios that fine-tune a transferred model at the target (`conceptbridge transfer --scenario`). */
-export const FINETUNE_SCENARIOS = ["finetune-dense", "finetune-conv", "finetune-all", "finetune-l2sp"] as const;
+export const FINETUNE_SCENARIOS = [
+  "finetune-dense",
+  "finetune-conv",
+  "finetune-all",
+  "finetune-l2sp",
+] as const;
 export type FinetuneScenario = (typeof FINETUNE_SCENARIOS)[number];
 
 export function needsSourceModel(s: Scenario): boolean {
@@ -81,12 +88,28 @@ export interface ScenarioOutput {
   counts: { train: number; validation: number; test: number };
   /** What an adaptive arm chose (penalty strength, L2-SP strength, auto's winner and CV scores). */
   selection?: { winner?: string; scores?: Record<string, number>; chosen?: Record<string, number> };
+  /**
+   * Out-of-fold probabilities over the whole pool on the given folds, where the arm computes them
+   * anyway (the cross-validated logistic arms): `auto` scores the arm with them instead of training
+   * it again inside each of its folds.
+   */
+  crossFit?: { folds: number[][]; probs: Float64Array };
   /** How training ended: the kept epoch against the last one, the validation loss at both. */
-  convergence?: { bestEpoch: number; epochsRun: number; bestValidationLoss: number; lastValidationLoss: number };
+  convergence?: {
+    bestEpoch: number;
+    epochsRun: number;
+    bestValidationLoss: number;
+    lastValidationLoss: number;
+  };
 }
 
 function refOf(site: EmbeddedSite, trainable = false): EmbeddingRef {
-  return { providerId: site.providerId, dimension: site.embedding.dim, trainable };
+  return {
+    providerId: site.providerId,
+    dimension: site.embedding.dim,
+    trainable,
+    ...(site.postprocess ? { postprocess: site.postprocess } : {}),
+  };
 }
 
 /** Train the source model once per (source, embedding, seed); every transfer arm starts from it. */
@@ -153,6 +176,7 @@ export function runScenario(input: ScenarioInput): ScenarioOutput {
     engine: null,
     counts: { train: target.pool.labels.length, validation: p.validationLabels.length, test: testCount },
     selection: { chosen: p.chosen },
+    crossFit: p.crossFit,
   });
 
   switch (input.scenario) {
@@ -189,7 +213,9 @@ export function runScenario(input: ScenarioInput): ScenarioOutput {
       out.trainSeconds = runs.reduce((t, r) => t + r.seconds, 0);
       out.selection = {
         chosen: { strength: L2SP_STRENGTHS[k], bestEpoch: runs[k].bestEpoch },
-        scores: Object.fromEntries(runs.map((r, i) => [`strength ${L2SP_STRENGTHS[i]}`, r.bestValidationAuroc])),
+        scores: Object.fromEntries(
+          runs.map((r, i) => [`strength ${L2SP_STRENGTHS[i]}`, r.bestValidationAuroc]),
+        ),
       };
       return out;
     }

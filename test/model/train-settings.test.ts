@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { kimCnn, paperCnn, validateArchitecture } from "../../src/model/architecture.js";
 import {
+  epochSteps,
   FINETUNE_SETTINGS,
   PAPER_SETTINGS,
+  RECIPES,
   TrainSettings,
   trainSettings,
 } from "../../src/model/train-settings.js";
@@ -50,4 +52,16 @@ test("architectures: the paper's and Kim's CNN, validation of bad numbers", () =
   assert.throws(() => validateArchitecture({ ...paperCnn(8, 2), filters: [100, 100] }), InputError);
   assert.throws(() => validateArchitecture({ ...paperCnn(8, 2), dropout: 1 }), InputError);
   assert.throws(() => validateArchitecture(paperCnn(8, 1)), InputError);
+});
+
+test("the converged recipe's epoch is one pass over a small pool, the paper's always 100 steps", () => {
+  const { training, finetuning } = RECIPES.converged;
+  assert.equal(training.epochAtMostOnePass, true);
+  assert.equal(finetuning.epochAtMostOnePass, true);
+  assert.equal(PAPER_SETTINGS.epochAtMostOnePass, false);
+  // 40 training encounters, batch 32: two steps are one pass; 8,000 encounters: 250 steps, capped at 100.
+  assert.equal(epochSteps(training, 40), 2);
+  assert.equal(epochSteps(training, 8000), 100);
+  assert.equal(epochSteps(training, 1), 1);
+  assert.equal(epochSteps(PAPER_SETTINGS, 40), 100);
 });

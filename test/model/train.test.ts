@@ -162,3 +162,29 @@ test("batches walk a permutation and reshuffle when fewer than a batch remain", 
   assert.equal(small.batchSize, 3);
   assert.deepEqual([...small.next().order].sort(), [0, 1, 2]);
 });
+
+test("epochAtMostOnePass: an epoch on 400 encounters is 13 steps of 32, not 100; the step budget stays", () => {
+  const onePass = trainModel(
+    input(paperCnn(8, 2), { epochs: 2, itersPerEpoch: 100, epochAtMostOnePass: true, lr: 0.05 }),
+  );
+  // 2 x 100 steps in epochs of 13: 16 epochs (208 steps, the last epoch whole).
+  assert.equal(onePass.epochsRun, 16);
+  const thirteen = trainModel(input(paperCnn(8, 2), { epochs: 16, itersPerEpoch: 13, lr: 0.05 }));
+  const hundred = trainModel(input(paperCnn(8, 2), { epochs: 2, itersPerEpoch: 100, lr: 0.05 }));
+  for (const name of Object.keys(onePass.snapshot.weights))
+    assert.deepEqual(onePass.snapshot.weights[name].data, thirteen.snapshot.weights[name].data, name);
+  // The guard: 100 steps per epoch end elsewhere.
+  assert.notDeepEqual(
+    onePass.snapshot.weights["dense.weight"].data,
+    hundred.snapshot.weights["dense.weight"].data,
+  );
+});
+
+test("earlyStoppingMinSteps: patience cannot end training before the minimum number of steps", () => {
+  const s = { epochs: 40, itersPerEpoch: 5, lr: 0.5, earlyStoppingPatience: 1 };
+  const early = trainModel(input(paperCnn(8, 2), s));
+  const held = trainModel(input(paperCnn(8, 2), { ...s, earlyStoppingMinSteps: 100 }));
+  assert.ok(held.epochsRun >= 20, `${held.epochsRun} epochs of 5 steps`);
+  // The guard: without the minimum, patience 1 stops this run earlier.
+  assert.ok(early.epochsRun < held.epochsRun, `${early.epochsRun} vs ${held.epochsRun}`);
+});

@@ -5,9 +5,16 @@ import { resolveSite } from "../../src/data/sources.js";
 import { embedSite } from "../../src/embed/embedded-site.js";
 import { createHashingProvider } from "../../src/embed/providers/hashing.js";
 import { paperCnn } from "../../src/model/architecture.js";
+import { macroAuroc } from "../../src/model/auroc.js";
+import { poolCvFolds } from "../../src/model/bow-logistic.js";
 import { TrainSettings } from "../../src/model/train-settings.js";
-import { runAuto } from "../../src/transfer/auto.js";
-import { runScenario, type Scenario, type ScenarioInput, trainSourceModel } from "../../src/transfer/scenarios.js";
+import { AUTO_FOLDS, runAuto } from "../../src/transfer/auto.js";
+import {
+  runScenario,
+  type Scenario,
+  type ScenarioInput,
+  trainSourceModel,
+} from "../../src/transfer/scenarios.js";
 import { trainValidationSplit } from "../../src/transfer/training-data.js";
 
 /**
@@ -24,7 +31,13 @@ describe("auto", async () => {
   const target = await embedSite(tgt.site, provider);
   const training = TrainSettings.parse({ epochs: 3, itersPerEpoch: 20, lr: 0.03, seed: 1 });
   const split = { validationFraction: 0.2, seed: 1 };
-  const sourceModel = trainSourceModel({ architecture: paperCnn(32, 2), classes: src.classes, training, source, split }).snapshot;
+  const sourceModel = trainSourceModel({
+    architecture: paperCnn(32, 2),
+    classes: src.classes,
+    training,
+    source,
+    split,
+  }).snapshot;
   const parts = trainValidationSplit(target.pool, 0.5, 3);
   const input = (test: typeof parts.validation): ScenarioInput => ({
     scenario: "auto",
@@ -72,14 +85,34 @@ describe("auto", async () => {
     plainRuns.length = 0;
     const i = input(parts.validation);
     const out = runAuto(i, plainOf(i));
-    assert.deepEqual(plainRuns, [out.selection?.winner]);
+    // The plain runs asked for: the cross-validated logistic arms (their out-of-fold predictions
+    // are their scores) and the winner; nothing else is trained on the whole pool.
+    assert.deepEqual(plainRuns.slice(0, 2), ["local-bow", "stacked"]);
+    assert.deepEqual(plainRuns.slice(2), [out.selection?.winner]);
     const again = runScenario({ ...i, scenario: out.selection?.winner as Scenario });
     assert.deepEqual(out.testProbs, again.testProbs);
   });
+
+  it("scores the logistic arms with their own cross-fitted predictions on auto's folds", () => {
+    const i = input(parts.validation);
+    const out = runAuto(i, plainOf(i));
+    for (const arm of ["local-bow", "stacked"] as const) {
+      const plain = runScenario({ ...i, scenario: arm });
+      const shared = plain.crossFit;
+      assert.ok(shared, `${arm} brings its out-of-fold predictions`);
+      assert.deepEqual(shared.folds, poolCvFolds(i.target.pool.labels, split.seed, AUTO_FOLDS));
+      const score = macroAuroc(i.target.pool.labels, shared.probs, 2);
+      assert.equal(out.selection?.scores?.[arm], score);
+      // The guard: they are honest held-out scores, below the arm's fit on its own training rows.
+      const seen = runScenario({ ...i, scenario: arm, target: { ...i.target, test: i.target.pool } });
+      assert.ok(macroAuroc(i.target.pool.labels, seen.testProbs, 2) > score, arm);
+    }
+  });
 });
 
-function subsetTo(s: { seqs: import("../../src/concepts/vocabulary.js").TokenSequences; labels: Int32Array }, n: number) {
+function subsetTo(
+  s: { seqs: import("../../src/concepts/vocabulary.js").TokenSequences; labels: Int32Array },
+  n: number,
+) {
   return trainValidationSplit(s, 1 - n / s.labels.length, 5).validation;
 }
-
-

@@ -4,7 +4,7 @@ import type { EmbeddedSite } from "../../embed/embedded-site.js";
 import { readEmbeddingSpecArg } from "../../embed/spec-arg.js";
 import type { EmbeddingProvider } from "../../embed/types.js";
 import { saveModel } from "../../model/model-file.js";
-import { RECIPE_NAMES, type RecipeName, RECIPES } from "../../model/train-settings.js";
+import { RECIPE_NAMES, type RecipeName } from "../../model/train-settings.js";
 import { fineTuneAtSite, predictionsCsv, scoreSite, siteForModel } from "../../transfer/at-site.js";
 import type { OpenedBundle } from "../../transfer/bundle/bundle.js";
 import { providerForBundle } from "../../transfer/bundle/provider.js";
@@ -133,38 +133,43 @@ export function register(program: Command): void {
     .option("--recipe <name>", `training recipe: ${RECIPE_NAMES.join(" or ")}`, parseRecipe, "converged")
     .option("--seed <n>", "seed for the validation split and training", nonNegativeInt("--seed"))
     .action(
-      action(async (o: SiteOptions & { scenario: string; epochs?: number; seed?: number; recipe: RecipeName }) => {
-        const scenario = o.scenario as FinetuneScenario;
-        if (!FINETUNE_SCENARIOS.includes(scenario))
-          throw new InputError(`unknown scenario "${o.scenario}" (${FINETUNE_SCENARIOS.join(", ")})`, {
-            field: "--scenario",
+      action(
+        async (o: SiteOptions & { scenario: string; epochs?: number; seed?: number; recipe: RecipeName }) => {
+          const scenario = o.scenario as FinetuneScenario;
+          if (!FINETUNE_SCENARIOS.includes(scenario))
+            throw new InputError(`unknown scenario "${o.scenario}" (${FINETUNE_SCENARIOS.join(", ")})`, {
+              field: "--scenario",
+            });
+          const { b, trust, provider } = await openAtSite(o);
+          const ds = await resolveSite(o.data, sourceOptions(o));
+          const progress = embeddingProgress();
+          const site: EmbeddedSite = await siteForModel(ds, b.snapshot, provider, {
+            file: o.data,
+            onProgress: progress.onProgress,
           });
-        const { b, trust, provider } = await openAtSite(o);
-        const ds = await resolveSite(o.data, sourceOptions(o));
-        const progress = embeddingProgress();
-        const site: EmbeddedSite = await siteForModel(ds, b.snapshot, provider, {
-          file: o.data,
-          onProgress: progress.onProgress,
-        });
-        progress.done();
-        const epochs = o.epochs ?? RECIPES[o.recipe].finetuning.epochs;
-        const bar = createProgress({ label: "fine-tuning", total: epochs });
-        const r = fineTuneAtSite(b.snapshot, site, {
-          scenario,
-          recipe: o.recipe,
-          settings: {
-            ...(o.epochs !== undefined ? { epochs } : {}),
-            ...(o.seed !== undefined ? { seed: o.seed } : {}),
-          },
-          onEpoch: (_e, _n, auroc) => bar.tick(1, `val AUROC ${auroc.toFixed(3)}`),
-        });
-        bar.done();
-        if (!r.model) throw new Error(`${scenario} returned no model`);
-        await saveModel(o.out, r.model);
-        await writeTrustRecord(o.out, o.bundle, b, trust);
-        process.stdout.write(
-          `wrote ${o.out}: ${scenario}, best validation AUROC ${(r.bestValidationAuroc ?? Number.NaN).toFixed(3)} at epoch ${r.bestEpoch} (engine ${r.engine}); ${trust.policy}: ${trustFileFor(o.out)}\n`,
-        );
-      }),
+          progress.done();
+          // The bar's total is the epochs training reports: a one-pass epoch recipe runs more, shorter ones.
+          let bar: ReturnType<typeof createProgress> | undefined;
+          const r = fineTuneAtSite(b.snapshot, site, {
+            scenario,
+            recipe: o.recipe,
+            settings: {
+              ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+              ...(o.seed !== undefined ? { seed: o.seed } : {}),
+            },
+            onEpoch: (_e, n, auroc) => {
+              bar ??= createProgress({ label: "fine-tuning", total: n });
+              bar.tick(1, `val AUROC ${auroc.toFixed(3)}`);
+            },
+          });
+          bar?.done();
+          if (!r.model) throw new Error(`${scenario} returned no model`);
+          await saveModel(o.out, r.model);
+          await writeTrustRecord(o.out, o.bundle, b, trust);
+          process.stdout.write(
+            `wrote ${o.out}: ${scenario}, best validation AUROC ${(r.bestValidationAuroc ?? Number.NaN).toFixed(3)} at epoch ${r.bestEpoch} (engine ${r.engine}); ${trust.policy}: ${trustFileFor(o.out)}\n`,
+          );
+        },
+      ),
     );
 }

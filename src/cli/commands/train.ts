@@ -7,7 +7,7 @@ import { embedSite } from "../../embed/embedded-site.js";
 import { createProvider } from "../../embed/registry.js";
 import { readEmbeddingSpecArg } from "../../embed/spec-arg.js";
 import { saveModel } from "../../model/model-file.js";
-import { RECIPE_NAMES, type RecipeName, RECIPES } from "../../model/train-settings.js";
+import { RECIPE_NAMES, type RecipeName } from "../../model/train-settings.js";
 import { trainAtSite } from "../../transfer/at-site.js";
 import { InputError } from "../../util/errors.js";
 import { checkWritable } from "../../util/output-file.js";
@@ -102,19 +102,21 @@ export function register(program: Command): void {
           },
         });
         const site = await embedSite(encoded, provider);
-        const recipe = RECIPES[o.recipe];
-        const epochs = o.epochs ?? (o.model === "logistic" ? recipe.baseline : recipe.training).epochs;
-        const progress = createProgress({ label: "training", total: epochs });
+        // The bar's total is the epochs training reports: a one-pass epoch recipe runs more, shorter ones.
+        let progress: ReturnType<typeof createProgress> | undefined;
         const r = trainAtSite(site, classes, {
           model: o.model,
           recipe: o.recipe,
           settings: {
             ...(o.seed !== undefined ? { seed: o.seed } : {}),
-            ...(o.epochs !== undefined ? { epochs } : {}),
+            ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
           },
-          onEpoch: (_e, _n, auroc) => progress.tick(1, `val AUROC ${auroc.toFixed(3)}`),
+          onEpoch: (_e, n, auroc) => {
+            progress ??= createProgress({ label: "training", total: n });
+            progress.tick(1, `val AUROC ${auroc.toFixed(3)}`);
+          },
         });
-        progress.done();
+        progress?.done();
         await saveModel(o.out, r.snapshot);
         process.stdout.write(
           `trained ${o.model} on ${ds.name}: best validation AUROC ${r.bestValidationAuroc.toFixed(4)} (epoch ${r.bestEpoch}, engine ${r.engine}), ${r.seconds.toFixed(1)} s -> ${o.out}\n`,

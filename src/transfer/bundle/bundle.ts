@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { FittedPostprocess } from "../../embed/postprocess.js";
+import { FittedPostprocess, postprocessFitOfId } from "../../embed/postprocess.js";
 import { validateArchitecture } from "../../model/architecture.js";
 import { checkWeights } from "../../model/params.js";
 import { TrainSettings, type TrainSettingsInput } from "../../model/train-settings.js";
@@ -96,7 +96,12 @@ export function encodeBundle(x: BundleExport): Buffer {
   };
   const vocabulary = VocabularyPart.parse(snap.vocabulary.map((v) => ({ key: v.key, text: v.text })));
   add(VOCABULARY_PART, "json", Buffer.from(JSON.stringify(vocabulary), "utf8"));
-  const transform = x.embeddingTransform ?? null;
+  // The model's own transform (a model file carries it) when the caller gives none.
+  const transform =
+    x.embeddingTransform ??
+    (snap.embedding.postprocess
+      ? FittedPostprocess.fromJSON(snap.embedding.postprocess, { field: "embedding.postprocess" })
+      : null);
   checkTransform(snap.embedding.providerId, transform, {});
   if (transform)
     add(EMBEDDING_POSTPROCESS_PART, "json", Buffer.from(JSON.stringify(transform.toJSON()), "utf8"));
@@ -175,7 +180,10 @@ export function decodeBundle(bytes: Uint8Array, file: string, opts: OpenOptions 
   });
   return {
     header: h,
-    snapshot,
+    // The model carries its transform as a model file does (`bundle import` writes it there).
+    snapshot: embeddingTransform
+      ? { ...snapshot, embedding: { ...snapshot.embedding, postprocess: embeddingTransform.toJSON() } }
+      : snapshot,
     digest: Buffer.from(decoded.digest).toString("hex"),
     signer,
     trusted,
@@ -184,15 +192,7 @@ export function decodeBundle(bytes: Uint8Array, file: string, opts: OpenOptions 
   };
 }
 
-/** The postprocessFit a provider id names (ids are sorted-key JSON; anything else names none). */
-function postprocessFitOf(providerId: string): string | undefined {
-  try {
-    const info = JSON.parse(providerId) as { postprocessFit?: unknown };
-    return typeof info?.postprocessFit === "string" ? info.postprocessFit : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const postprocessFitOf = postprocessFitOfId;
 
 /** A bundle carries a transform exactly when its embedding names one, and then exactly that one. */
 function checkTransform(

@@ -9,6 +9,7 @@ import { withPaddingRow } from "../../../src/embed/matrix.js";
 import { postprocessOf } from "../../../src/embed/postprocessed.js";
 import { createProvider } from "../../../src/embed/registry.js";
 import { providerId } from "../../../src/embed/types.js";
+import { parseModel, serializeModel } from "../../../src/model/model-file.js";
 import { predictProba } from "../../../src/model/predict.js";
 import {
   decodeBundle,
@@ -137,4 +138,46 @@ test("a bundle carries the transform exactly when the embedding names one", asyn
   const bytes = encodeBundle({ snapshot: plain, createdAt: "2025-01-01T00:00:00Z" });
   assert.equal(bytes.includes("embedding-postprocess"), false);
   assert.equal(decodeBundle(bytes, "b.cbm").embeddingTransform, null);
+});
+
+test("train -> model file -> bundle -> model file: the transform travels in the model file too", async () => {
+  const provider = await createProvider(spec, { sourceVocabulary: { site: "S", tokens: source } });
+  const transform = postprocessOf(provider);
+  assert.ok(transform);
+  const snapshot = smallSnapshot(4, 4, 5, source.length);
+  snapshot.vocabulary = source.map((t) => ({ key: t.key, text: t.text }));
+  const id = providerId(provider.info);
+  // What a site embedded by this provider gives a trained model (embed/embedded-site.ts, scenarios refOf).
+  snapshot.embedding = { providerId: id, dimension: 4, trainable: false, postprocess: transform.toJSON() };
+  const text = serializeModel(snapshot);
+  const back = parseModel(text, "model.json");
+  assert.deepEqual(back.embedding.postprocess, transform.toJSON());
+  // The model file alone makes the bundle (bundle export reads nothing else), and import writes it back.
+  const opened = decodeBundle(encodeBundle({ snapshot: back, createdAt: "2025-01-01T00:00:00Z" }), "b.cbm");
+  assert.equal(opened.embeddingTransform?.fit, transform.fit);
+  assert.deepEqual(parseModel(serializeModel(opened.snapshot)).embedding.postprocess, transform.toJSON());
+  const p = await providerForBundle(opened, "b.cbm");
+  assert.deepEqual(
+    predictProba(opened.snapshot, withPaddingRow(await p.embed(target)), seqs),
+    predictProba(snapshot, withPaddingRow(await provider.embed(target)), seqs),
+  );
+  // A model file whose id names a fit must hold it, and that one: a changed parameter is refused.
+  const raw = JSON.parse(text);
+  const missing = { ...raw, embedding: { ...raw.embedding, postprocess: undefined } };
+  assert.throws(
+    () => parseModel(JSON.stringify(missing), "model.json"),
+    (e: unknown) =>
+      e instanceof InputError &&
+      e.location.field === "embedding.postprocess" &&
+      /does not hold/.test(e.message),
+  );
+  const other = postprocessOf(
+    await createProvider(spec, { sourceVocabulary: { site: "T", tokens: target } }),
+  );
+  assert.ok(other);
+  const swapped = { ...raw, embedding: { ...raw.embedding, postprocess: other.toJSON() } };
+  assert.throws(
+    () => parseModel(JSON.stringify(swapped), "model.json"),
+    /is not the one the embedding names/,
+  );
 });
