@@ -97,13 +97,7 @@ export function fitBow(data: BowData, o: BowFitOptions): BowModel {
           const v = (data.dense as Float64Array)[i * F + f];
           if (v !== 0) for (let c = 0; c < C; c++) z[c] += v * w[nTok + f * C + c];
         }
-        let max = z[0];
-        for (let c = 1; c < C; c++) if (z[c] > max) max = z[c];
-        let sum = 0;
-        for (let c = 0; c < C; c++) {
-          z[c] = Math.exp(z[c] - max);
-          sum += z[c];
-        }
+        const sum = expShifted(z, C);
         const y = labels[i];
         loss -= Math.log(z[y] / sum);
         for (let c = 0; c < C; c++) {
@@ -306,6 +300,18 @@ function fitBinary(data: BowData, o: BowFitOptions): BowModel {
   };
 }
 
+/** z[c] <- exp(z[c] - max z) in place (the stable softmax's numerators); returns their sum. */
+function expShifted(z: Float64Array, C: number): number {
+  let max = z[0];
+  for (let c = 1; c < C; c++) if (z[c] > max) max = z[c];
+  let sum = 0;
+  for (let c = 0; c < C; c++) {
+    z[c] = Math.exp(z[c] - max);
+    sum += z[c];
+  }
+  return sum;
+}
+
 /** Class probabilities, N x C row-major. Token ids above the model's vocabulary count as absent. */
 export function predictBow(m: BowModel, seqs: TokenSequences, dense?: Float64Array): Float64Array {
   const C = m.classes;
@@ -323,13 +329,7 @@ export function predictBow(m: BowModel, seqs: TokenSequences, dense?: Float64Arr
       const v = (dense as Float64Array)[i * F + f];
       for (let c = 0; c < C; c++) z[c] += v * m.denseW[f * C + c];
     }
-    let max = z[0];
-    for (let c = 1; c < C; c++) if (z[c] > max) max = z[c];
-    let sum = 0;
-    for (let c = 0; c < C; c++) {
-      z[c] = Math.exp(z[c] - max);
-      sum += z[c];
-    }
+    const sum = expShifted(z, C);
     for (let c = 0; c < C; c++) out[i * C + c] = z[c] / sum;
   }
   return out;
