@@ -192,15 +192,13 @@ export function decodeBundle(bytes: Uint8Array, file: string, opts: OpenOptions 
   };
 }
 
-const postprocessFitOf = postprocessFitOfId;
-
 /** A bundle carries a transform exactly when its embedding names one, and then exactly that one. */
 function checkTransform(
   providerId: string,
   t: FittedPostprocess | null,
   where: { file?: string; field?: string },
 ): void {
-  const want = postprocessFitOf(providerId);
+  const want = postprocessFitOfId(providerId);
   if (want !== undefined && !t) {
     throw new InputError(
       `the model's embedding has a fitted postprocess transform (${want}) that the bundle must carry, and none was given`,
