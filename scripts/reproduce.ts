@@ -1,11 +1,15 @@
 /**
  * `npm run reproduce`: the seed paper's experiment on public data, end to end. Runs every spec in
  * examples/reproduce/ at once on one pool of worker threads (resumable: finished cells in
- * reproduce-output/ are reused; `--fresh` deletes them first), builds each spec's full report there,
- * and writes the
- * committed documents docs/results/paper-influenza.md and docs/results/eicu-regions.md with their
+ * reproduce-output/ are reused; `--fresh` deletes them first) and writes the committed documents docs/results/paper-influenza.md and docs/results/eicu-regions.md with their
  * figures, plus the README's Results paragraph. The documents are pure functions of the results:
  * no timestamps, no git commit, cells in grid order, so a rerun writes the same bytes.
+ *
+ * `--reports` also builds each spec's full HTML report under reproduce-output/<spec>/report/ (not
+ * committed). It is off by default: the documents need only the report context, and the full
+ * reports' paired tests (a paired bootstrap per arm and seed on the multi-class specs) took about 13
+ * minutes of one core, more than a third of the whole run. `conceptbridge report
+ * reproduce-output/<spec>` builds any one of them later from the same store.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -45,7 +49,14 @@ const DOCUMENTS = [
 ];
 
 async function main(): Promise<void> {
-  const fresh = process.argv.includes("--fresh");
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== "--fresh" && a !== "--reports");
+  if (unknown.length > 0) {
+    process.stderr.write(`reproduce: unknown argument ${unknown[0]} (known: --fresh, --reports)\n`);
+    process.exit(2);
+  }
+  const fresh = args.includes("--fresh");
+  const reports = args.includes("--reports");
   if (fresh) rmSync(OUTPUT, { recursive: true, force: true });
   const started = Date.now();
   // Every spec at once on one pool of workers: one spec's data loading, embedding and report
@@ -57,7 +68,7 @@ async function main(): Promise<void> {
   const pool = createJobRunner(availableParallelism());
   const runs = new Map<string, SpecRun>();
   try {
-    const done = await Promise.all(loaded.map((l) => runSpec(l, pool, progress)));
+    const done = await Promise.all(loaded.map((l) => runSpec(l, pool, progress, reports)));
     for (const r of done) runs.set(r.name, r);
   } finally {
     await pool.close();
@@ -87,16 +98,31 @@ async function main(): Promise<void> {
   for (const [path, data] of files) await writeFileAtomic(path, data);
   await writeReadme(summaries);
   // The alignment document (raw and conditioned embeddings on eICU drug names): its own script.
-  execFileSync(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "scripts", "align-eicu.ts"), "--markdown", join(DOCS, "alignment-eicu.md")], {
-    cwd: PROJECT_ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  execFileSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(PROJECT_ROOT, "scripts", "align-eicu.ts"),
+      "--markdown",
+      join(DOCS, "alignment-eicu.md"),
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   process.stderr.write(
     `reproduce: ${files.length} files written under docs/results in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
   );
 }
 
-async function runSpec(loaded: LoadedSpec, pool: JobRunner, progress: Progress): Promise<SpecRun> {
+async function runSpec(
+  loaded: LoadedSpec,
+  pool: JobRunner,
+  progress: Progress,
+  reports: boolean,
+): Promise<SpecRun> {
   const name = loaded.spec.name;
   const out = join(OUTPUT, name);
   const summary = await runExperiment(loaded, {
@@ -117,12 +143,13 @@ async function runSpec(loaded: LoadedSpec, pool: JobRunner, progress: Progress):
   if (summary.failed > 0)
     throw new Error(`${name}: ${summary.failed} cells failed (see ${summary.resultsPath})`);
   // The full report (HTML with every figure) for the user; not committed.
-  await buildReport(summary.resultsPath, {
-    out: join(out, "report"),
-    now: PINNED,
-    silent: true,
-    settings: { title: name },
-  });
+  if (reports)
+    await buildReport(summary.resultsPath, {
+      out: join(out, "report"),
+      now: PINNED,
+      silent: true,
+      settings: { title: name },
+    });
   const { ctx, cells } = await docContext(loaded, summary.resultsPath);
   return { ...specInfo(loaded), ctx, cells };
 }

@@ -68,6 +68,9 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
     emit({ type: "source-model", model: trained });
   }
   const trained = new Map<string, ScenarioOutput>();
+  // Metrics by prediction array: auto's cell holds its winner's very predictions, so its bootstrap
+  // interval is the winner cell's (same labels, seed and resamples), computed once.
+  const summaries: Summaries = new WeakMap();
   const autos = new Map<string, ScenarioOutput>();
   const autoArm = (size: GridCell["targetSize"], run: () => ScenarioOutput) => {
     const key = String(size);
@@ -110,8 +113,11 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
         }
         return out;
       };
-      const out = cell.scenario === "auto" ? autoArm(cell.targetSize, () => runAuto({ ...input, scenario: "auto" }, plain)) : plain(cell.scenario);
-      emit({ type: "cell", result: cellResult(p, cell, out) });
+      const out =
+        cell.scenario === "auto"
+          ? autoArm(cell.targetSize, () => runAuto({ ...input, scenario: "auto" }, plain))
+          : plain(cell.scenario);
+      emit({ type: "cell", result: cellResult(p, cell, out, summaries) });
     } catch (e) {
       emit({
         type: "cell",
@@ -128,17 +134,25 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
   }
 }
 
+type Summaries = WeakMap<Float64Array, ReturnType<typeof summarizePredictions>>;
+
 /** A cell's stored result: metrics (before and after recalibration), test predictions, counts. */
-function cellResult(p: JobPayload, cell: GridCell, out: ScenarioOutput): CellResult {
+function cellResult(p: JobPayload, cell: GridCell, out: ScenarioOutput, summaries: Summaries): CellResult {
   const C = p.classes.length;
   const labels = p.target.test.labels;
   let testProbs = out.testProbs;
-  const summarize = (probs: Float64Array) =>
-    summarizePredictions(labels, C === 2 ? column(probs, C, 1) : probs, p.classes, {
-      ...(p.bootstrap !== undefined ? { bootstrap: p.bootstrap } : {}),
-      seed: p.job.seed,
-      level: p.confidence,
-    });
+  const summarize = (probs: Float64Array) => {
+    let s = summaries.get(probs);
+    if (!s) {
+      s = summarizePredictions(labels, C === 2 ? column(probs, C, 1) : probs, p.classes, {
+        ...(p.bootstrap !== undefined ? { bootstrap: p.bootstrap } : {}),
+        seed: p.job.seed,
+        level: p.confidence,
+      });
+      summaries.set(probs, s);
+    }
+    return s;
+  };
   let before: CellResult["metricsBeforeRecalibration"];
   if (cell.recalibration !== "none") {
     before = summarize(testProbs);
@@ -168,7 +182,9 @@ function cellResult(p: JobPayload, cell: GridCell, out: ScenarioOutput): CellRes
 
 /** A copy without non-finite numbers (JSON has no NaN): they are left out. */
 function finite<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? undefined : x)));
+  return JSON.parse(
+    JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? undefined : x)),
+  );
 }
 
 function column(probs: Float64Array, C: number, c: number): Float64Array {
