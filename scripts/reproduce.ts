@@ -31,8 +31,8 @@ import { createProgress, type Progress } from "../src/util/progress.js";
 import { CODE_VERSION } from "../src/util/version.js";
 import { EICU_SPECS, eicuDoc } from "./reproduce/eicu.js";
 import { INFLUENZA_SPECS, influenzaDoc } from "./reproduce/influenza.js";
-import { WHICH_MODEL_SPECS, whichModelDoc } from "./reproduce/which-model.js";
 import { DOC_CHART_KINDS, iterationsText, type SpecRun } from "./reproduce/sections.js";
+import { WHICH_MODEL_SPECS, whichModelDoc } from "./reproduce/which-model.js";
 
 const OUTPUT = join(PROJECT_ROOT, "reproduce-output");
 const DOCS = join(PROJECT_ROOT, "docs", "results");

@@ -44,7 +44,6 @@ export {
   parseEmbeddingSpec,
 } from "./embed/registry.js";
 export { type EmbeddingMatrix, type EmbeddingProvider, providerId } from "./embed/types.js";
-export type { MetricSummary } from "./model/metric-summary.js";
 // eval/: metrics with uncertainty.
 export { type SummarizeOptions, summarizePredictions as evaluate } from "./eval/summarize.js";
 export type { CellKey, CellResult } from "./experiment/results.js";
@@ -70,20 +69,29 @@ export {
   type TrainSettingsInput,
   trainModel,
 } from "./model/index.js";
+export type { MetricSummary } from "./model/metric-summary.js";
 // report/: the report of a results store.
 export { buildReport } from "./report/build.js";
 export { ALIGN_METHODS, type AlignRun, type AlignRunOptions, runAlignment } from "./transfer/align-sites.js";
 export {
+  type DeployedModel,
   type FineTuneOptions,
   fineTuneAtSite,
+  loadDeployedModel,
   predictionsCsv,
+  SITE_SCENARIOS,
+  type SiteScenario,
   scoreSite,
+  scoreSiteWithModel,
   siteForModel,
   type TrainAtSiteOptions,
+  type TransferAtSiteOptions,
+  type TransferAtSiteResult,
   trainAtSite,
+  transferAtSite,
 } from "./transfer/at-site.js";
 export { type OpenedBundle, readBundleFile, writeBundleFile } from "./transfer/bundle/bundle.js";
-export { providerForBundle } from "./transfer/bundle/provider.js";
+export { providerForBundle, providerForModel } from "./transfer/bundle/provider.js";
 export { generateSigningKeys } from "./transfer/bundle/signing.js";
 export {
   type BundleTrust,
@@ -106,6 +114,14 @@ export {
   type ScenarioOutput,
   trainSourceModel,
 } from "./transfer/scenarios.js";
+export {
+  loadSiteModel,
+  parseSiteModel,
+  predictSiteModel,
+  type SiteModel,
+  saveSiteModel,
+  scoreSiteWithSiteModel,
+} from "./transfer/site-model.js";
 export { subsamplePool, trainValidationSplit } from "./transfer/training-data.js";
 
 // util/: the error every user-input problem is reported with.

@@ -42,9 +42,15 @@ export function iterationsText(s: TrainSettings): string {
     s.earlyStoppingPatience === null
       ? ""
       : `, stopped after ${s.earlyStoppingPatience} epochs without a better ${score}`;
+  const least =
+    s.earlyStoppingMinSteps === 0
+      ? ""
+      : s.selectAfterMinSteps
+        ? `, neither stopped nor an epoch kept before ${s.earlyStoppingMinSteps} steps`
+        : `, not stopped before ${s.earlyStoppingMinSteps} steps`;
   // The paper's epochs are fixed at itersPerEpoch steps; the converged recipe's end a pass early.
   const pass = s.epochAtMostOnePass ? " (an epoch at most one pass over the training data)" : "";
-  return `${s.epochs} × ${s.itersPerEpoch} iterations of ${s.batchSize}${pass}${stop}`;
+  return `${s.epochs} × ${s.itersPerEpoch} iterations of ${s.batchSize}${pass}${stop}${least}`;
 }
 
 /** A schedule in words, from the settings the runs used: optimiser, learning rate, iterations, weights. */

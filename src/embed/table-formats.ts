@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
-import h5wasm from "h5wasm/node";
+import type H5 from "h5wasm/node";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { InputError } from "../util/errors.js";
 import { checkVector } from "./matrix.js";
@@ -121,7 +121,19 @@ class TableBuilder {
   }
 }
 
-let h5Ready: Promise<unknown> | null = null;
+let h5: Promise<typeof H5> | null = null;
+
+/**
+ * h5wasm, loaded (and its WebAssembly instantiated) on the first HDF5 file: a run without one, such
+ * as the demo, never maps it (under tsx, transpiling it at start-up cost hundreds of MB).
+ */
+function loadH5(): Promise<typeof H5> {
+  h5 ??= import("h5wasm/node").then(async (m) => {
+    await m.default.ready;
+    return m.default;
+  });
+  return h5;
+}
 
 /**
  * HDF5 via h5wasm (the reference HDF5 library compiled to WebAssembly). Two layouts: the seed
@@ -129,8 +141,7 @@ let h5Ready: Promise<unknown> | null = null;
  * dataset's name); or one 2-D dataset `embeddings`/`vectors` with a string dataset `keys`.
  */
 async function readH5(file: string, b: TableBuilder): Promise<void> {
-  h5Ready ??= h5wasm.ready;
-  await h5Ready;
+  const h5wasm = await loadH5();
   if (!(await hasHdf5Signature(file))) throw new InputError("not an HDF5 file (no HDF5 signature)", { file });
   let f: InstanceType<typeof h5wasm.File>;
   try {

@@ -120,7 +120,15 @@ export function trainModel(input: TrainInput): TrainResult {
     history.push(v.auroc);
     lossHistory.push(v.loss);
     input.onProgress?.(epoch, epochs, v.auroc);
-    if (val > best || (Number.isNaN(val) && epoch === epochs && bestCp === null)) {
+    // Epochs before the minimum may be skipped as candidates (selectAfterMinSteps); the last epoch of
+    // a shorter run always is one, so something is kept.
+    const eligible =
+      !settings.selectAfterMinSteps ||
+      epoch * stepsPerEpoch >= settings.earlyStoppingMinSteps ||
+      epoch === epochs;
+    if (!eligible) {
+      // Not a candidate; counts nothing towards patience (stopping waits for the minimum anyway).
+    } else if (val > best || (Number.isNaN(val) && epoch === epochs && bestCp === null)) {
       best = val;
       bestAuroc = v.auroc;
       bestEpoch = epoch;

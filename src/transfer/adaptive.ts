@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type LabeledSequences, subsetLabeled } from "../concepts/sequences.js";
 import type { EmbeddedSite } from "../embed/embedded-site.js";
 import { aurocStandardError } from "../model/auroc.js";
-import { bowData, fitBowCv, predictBow } from "../model/bow-logistic.js";
+import { type BowModel, bowData, fitBowCv, predictBow } from "../model/bow-logistic.js";
 import { predictProba } from "../model/predict.js";
 import type { TrainResult } from "../model/train.js";
 import type { ModelSnapshot } from "../model/types.js";
@@ -24,6 +24,8 @@ export interface ArmProbs {
   chosen: Record<string, number>;
   /** Cross-fitted out-of-fold probabilities over the pool and their folds (model/bow-logistic.ts). */
   crossFit: { folds: number[][]; probs: Float64Array };
+  /** The regression refitted on the whole pool at the chosen penalty: what a site deploys (transfer/site-model.ts). */
+  model: BowModel;
 }
 
 /**
@@ -42,6 +44,7 @@ export function localBow(target: EmbeddedSite, C: number, seed: number): ArmProb
     validationLabels: target.pool.labels,
     chosen: { lambda: m.lambda, cvAuroc: m.cvAuroc },
     crossFit: m.crossFit,
+    model: m,
   };
   // A handful of (size, seed) pools per thread at a time: the grid runs one job's embeddings together.
   if (bowResults.size >= 32) bowResults.delete(bowResults.keys().next().value as string);
@@ -73,7 +76,7 @@ function contentKey(parts: LabeledSequences[], numbers: number[]): string {
  * (the one-standard-error rule: no further than the held-out data clearly ask), so a good source carries the small-n case and a useless one is overridden as data accrue.
  */
 export function stacked(target: EmbeddedSite, sourceModel: ModelSnapshot, C: number, seed: number): ArmProbs {
-  const feats = (s: LabeledSequences) => sourceLogits(predictProba(sourceModel, target.embedding, s.seqs), C);
+  const feats = (s: LabeledSequences) => stackedFeatures(sourceModel, target.embedding, s.seqs, C);
   const m = fitBowCv(bowData(target.pool, feats(target.pool)), {
     classes: C,
     vocab: target.vocabulary.length,
@@ -87,7 +90,18 @@ export function stacked(target: EmbeddedSite, sourceModel: ModelSnapshot, C: num
     validationLabels: target.pool.labels,
     chosen: { lambda: m.lambda, cvAuroc: m.cvAuroc, sourceWeight: m.denseW[C === 2 ? 1 : 0] },
     crossFit: m.crossFit,
+    model: m,
   };
+}
+
+/** Stacking's dense features for some encounters: the source model's logits on the site's embedding. */
+export function stackedFeatures(
+  sourceModel: ModelSnapshot,
+  embedding: EmbeddedSite["embedding"],
+  seqs: LabeledSequences["seqs"],
+  C: number,
+): Float64Array {
+  return sourceLogits(predictProba(sourceModel, embedding, seqs), C);
 }
 
 /** The dense weights that reproduce the source model from sourceLogits (F x C, BowModel layout). */

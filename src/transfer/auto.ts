@@ -41,7 +41,12 @@ function sameFolds(a: number[][], b: number[][]): boolean {
 export function runAuto(
   input: ScenarioInput,
   plain: (scenario: Scenario) => ScenarioOutput,
-  o: { candidates?: readonly Scenario[]; folds?: number } = {},
+  o: {
+    candidates?: readonly Scenario[];
+    folds?: number;
+    /** After each candidate's fold is trained: trainings done, trainings in all, what just ran. */
+    onFold?: (done: number, total: number, what: string) => void;
+  } = {},
 ): ScenarioOutput {
   const { target } = input;
   const C = input.classes.length;
@@ -53,11 +58,17 @@ export function runAuto(
   const pool = target.pool;
   const folds = poolCvFolds(pool.labels, input.split.seed, o.folds);
   const parts = poolFolds(pool, folds);
-  const oof = candidates.map((scenario) => {
-    // The cross-validated logistic arms computed out-of-fold predictions on these very folds
-    // while fitting: their plain run (shared with their own cells) is their score.
-    const shared = SHARES_FOLDS.has(scenario) ? plain(scenario).crossFit : undefined;
-    if (shared && sameFolds(shared.folds, folds)) return shared.probs;
+  // The cross-validated logistic arms computed out-of-fold predictions on these very folds while
+  // fitting: their plain run (shared with their own cells) is their score.
+  const shared = candidates.map((scenario) => {
+    const fit = SHARES_FOLDS.has(scenario) ? plain(scenario).crossFit : undefined;
+    return fit && sameFolds(fit.folds, folds) ? fit.probs : undefined;
+  });
+  const trainings = shared.filter((p) => p === undefined).length * parts.length;
+  let done = 0;
+  const oof = candidates.map((scenario, ci) => {
+    const own = shared[ci];
+    if (own) return own;
     const probs = new Float64Array(pool.labels.length * C);
     for (const fold of parts) {
       if (fold.rows.length === 0) continue;
@@ -69,6 +80,7 @@ export function runAuto(
       fold.rows.forEach((row, k) => {
         for (let c = 0; c < C; c++) probs[row * C + c] = out.testProbs[k * C + c];
       });
+      o.onFold?.(++done, trainings, `${scenario} fold ${parts.indexOf(fold) + 1}/${parts.length}`);
     }
     return probs;
   });

@@ -188,3 +188,16 @@ test("earlyStoppingMinSteps: patience cannot end training before the minimum num
   // The guard: without the minimum, patience 1 stops this run earlier.
   assert.ok(early.epochsRun < held.epochsRun, `${early.epochsRun} vs ${held.epochsRun}`);
 });
+
+test("selectAfterMinSteps: no epoch before the minimum is kept, and the kept one is the best after it", () => {
+  // lr 0.5 with patience: the validation score peaks early, so without the rule an early epoch is kept.
+  const s = { epochs: 40, itersPerEpoch: 5, lr: 0.5, earlyStoppingPatience: 3, earlyStoppingMinSteps: 100 };
+  const free = trainModel(input(paperCnn(8, 2), s));
+  const after = trainModel(input(paperCnn(8, 2), { ...s, selectAfterMinSteps: true }));
+  assert.ok(after.bestEpoch >= 20, `kept epoch ${after.bestEpoch} (20 epochs of 5 steps = 100 steps)`);
+  // The kept epoch is the best validation AUROC among the eligible ones (selection: auroc).
+  const eligible = after.history.slice(19);
+  assert.equal(after.bestValidationAuroc, Math.max(...eligible));
+  // The guard: without the rule this run keeps an epoch before the minimum.
+  assert.ok(free.bestEpoch < 20, `without the rule epoch ${free.bestEpoch} is kept`);
+});

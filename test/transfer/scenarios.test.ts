@@ -4,8 +4,8 @@ import type { TokenSequences } from "../../src/concepts/vocabulary.js";
 import type { EmbeddedSite } from "../../src/embed/embedded-site.js";
 import { paperCnn } from "../../src/model/architecture.js";
 import { binaryAuroc } from "../../src/model/auroc.js";
-import { TrainSettings } from "../../src/model/train-settings.js";
-import { runScenario, trainSourceModel } from "../../src/transfer/scenarios.js";
+import { RECIPES, TrainSettings } from "../../src/model/train-settings.js";
+import { pooledSettings, runScenario, trainSourceModel } from "../../src/transfer/scenarios.js";
 import { trainValidationSplit } from "../../src/transfer/training-data.js";
 import { Rng } from "../../src/util/rng.js";
 import { testSite, tokens } from "./site-fixture.js";
@@ -70,4 +70,14 @@ test("finetune-all scores the target with the embedding rows it tuned (validatio
   assert.ok(out.bestValidationAuroc !== null);
   assert.ok(Math.abs(auc - out.bestValidationAuroc) < 1e-6, `${auc} vs ${out.bestValidationAuroc}`);
   assert.deepEqual(out.testProbs, out.validationProbs);
+});
+
+test("pooledSettings: the minimum of steps scales by pooled / target encounters, up to the budget", () => {
+  const s = RECIPES.converged.training;
+  // 2,800 source + 160 target: 500 x 2,960 / 160 = 9,250 steps, capped at the budget of 50 x 100.
+  assert.equal(pooledSettings(s, 2800, 160).earlyStoppingMinSteps, 5000);
+  // As many target as source encounters: twice the minimum.
+  assert.equal(pooledSettings(s, 2800, 2800).earlyStoppingMinSteps, 1000);
+  // The paper recipe has no minimum and keeps none.
+  assert.equal(pooledSettings(RECIPES.paper.training, 2800, 160).earlyStoppingMinSteps, 0);
 });

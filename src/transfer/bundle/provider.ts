@@ -1,13 +1,15 @@
 import type { VocabularyToken } from "../../concepts/vocabulary.js";
+import { FittedPostprocess } from "../../embed/postprocess.js";
 import { baseInfoOf, withPostprocess } from "../../embed/postprocessed.js";
 import { createHashingProvider, hashingSettingsFromInfo } from "../../embed/providers/hashing.js";
 import { createOneHotProvider } from "../../embed/providers/onehot.js";
 import { createProvider, type EmbeddingSpecInput } from "../../embed/registry.js";
 import { type EmbeddingProvider, type ProviderInfo, providerId } from "../../embed/types.js";
+import type { ModelSnapshot } from "../../model/types.js";
 import { InputError } from "../../util/errors.js";
-import { checkEmbeddingCompatible, type OpenedBundle } from "./bundle.js";
+import type { OpenedBundle } from "./bundle.js";
 
-/** The embedding side of a bundle at the target: which provider reproduces the source's space. */
+/** The embedding side of a model at the target: which provider reproduces the source's space. */
 
 /**
  * Re-create the embedding the bundle's model was trained with: from `spec` when given (a local
@@ -21,46 +23,62 @@ export async function providerForBundle(
   file: string,
   spec?: EmbeddingSpecInput,
 ): Promise<EmbeddingProvider> {
-  const pid = b.header.model.embedding.providerId;
+  // decodeBundle puts the bundle's transform into the snapshot, so the model alone carries everything.
+  const snapshot: ModelSnapshot = {
+    ...b.snapshot,
+    embedding: { ...b.snapshot.embedding, providerId: b.header.model.embedding.providerId },
+  };
+  return providerForModel(snapshot, file, spec, "model.embedding");
+}
+
+/**
+ * The same for a model as a model file holds it (or the source model inside a site model): its
+ * provider id, dimension, vocabulary and fitted transform are all there. `field` prefixes the
+ * fields errors name ("embedding" in a model file).
+ */
+export async function providerForModel(
+  model: ModelSnapshot,
+  file: string,
+  spec?: EmbeddingSpecInput,
+  field = "embedding",
+): Promise<EmbeddingProvider> {
+  const pid = model.embedding.providerId;
   let info: ProviderInfo | undefined;
   try {
     info = JSON.parse(pid) as ProviderInfo;
   } catch {
     info = undefined;
   }
-  // The source vocabulary as the bundle carries it (keys and texts): one-hot's space, hashing's IDF texts.
+  const where = { file, field };
+  const fitted = model.embedding.postprocess
+    ? FittedPostprocess.fromJSON(model.embedding.postprocess, { file, field: `${field}.postprocess` })
+    : null;
+  // The source vocabulary as the model carries it (keys and texts): one-hot's space, hashing's IDF texts.
   const sourceVocabulary = {
     site: info?.model ?? "source",
-    tokens: b.snapshot.vocabulary.map((v) => keyOnlyToken(v.key, v.text)),
+    tokens: model.vocabulary.map((v) => keyOnlyToken(v.key, v.text)),
   };
   if (spec !== undefined) {
     const provider = await createProvider(spec, {
       sourceVocabulary,
       // A postprocessed embedding applies the transform fitted at the source, never a new fit.
-      ...(b.embeddingTransform ? { postprocessTransform: b.embeddingTransform } : {}),
+      ...(fitted ? { postprocessTransform: fitted } : {}),
     });
-    checkEmbeddingCompatible(
-      b.header,
-      { providerId: providerId(provider.info), dimension: provider.info.dimension },
-      file,
-    );
+    checkSameEmbedding(model, provider, provider.info.dimension, where);
     return provider;
   }
   if (!info)
-    throw new InputError(`bundle's embedding provider id is not a provider description: ${pid}`, { file });
+    throw new InputError(`the model's embedding provider id is not a provider description: ${pid}`, where);
   // A postprocessed embedding: rebuild the base provider from its part of the id, then apply the
-  // transform fitted at the source, which the bundle carries.
-  const transform = info.postprocess !== undefined ? b.embeddingTransform : null;
+  // transform fitted at the source, which the model carries.
+  const transform = info.postprocess !== undefined ? fitted : null;
   if (info.postprocess !== undefined && !transform) {
     throw new InputError(
-      `the bundle's embedding is postprocessed (${info.postprocess}) but it carries no transform`,
-      {
-        file,
-        field: "model.embedding",
-      },
+      `the model's embedding is postprocessed (${info.postprocess}) but it carries no transform`,
+      where,
     );
   }
-  const baseInfo = transform ? baseInfoOf(info, transform, { file, field: "model.embedding" }) : info;
+  const baseInfo = transform ? baseInfoOf(info, transform, where) : info;
   let provider: EmbeddingProvider;
   switch (baseInfo.provider) {
     case "hashing": {
@@ -70,23 +88,42 @@ export async function providerForBundle(
       break;
     }
     case "onehot":
-      // One-hot's space is the source vocabulary's keys, which the bundle carries.
+      // One-hot's space is the source vocabulary's keys, which the model carries.
       provider = createOneHotProvider(sourceVocabulary);
       break;
     default:
       throw new InputError(
-        `the bundle's model uses a "${info.provider}" embedding, which cannot be rebuilt from the bundle alone; pass the same provider with --embedding`,
-        { file, field: "model.embedding" },
+        `the model uses a "${info.provider}" embedding, which cannot be rebuilt from the model alone; pass the same provider with --embedding`,
+        where,
       );
   }
-  if (transform)
-    provider = withPostprocess(provider, transform, { where: { file, field: "model.embedding" } });
-  checkEmbeddingCompatible(
-    b.header,
-    { providerId: providerId(provider.info), dimension: info.dimension },
-    file,
-  );
+  if (transform) provider = withPostprocess(provider, transform, { where });
+  checkSameEmbedding(model, provider, info.dimension, where);
   return provider;
+}
+
+/**
+ * Refuse a provider whose space is not the model's: the target re-embeds its own tokens with the
+ * same provider, so provider id and dimension must both match.
+ */
+function checkSameEmbedding(
+  model: ModelSnapshot,
+  provider: EmbeddingProvider,
+  dimension: number | undefined,
+  where: { file: string; field: string },
+): void {
+  const e = model.embedding;
+  const id = providerId(provider.info);
+  if (id !== e.providerId)
+    throw new InputError(
+      `embedding mismatch: the model was trained with provider ${e.providerId}, the target's is ${id}`,
+      { file: where.file, field: `${where.field}.providerId` },
+    );
+  if (dimension !== undefined && dimension !== e.dimension)
+    throw new InputError(
+      `embedding dimension mismatch: the model needs ${e.dimension}, the target's provider gives ${dimension}`,
+      { file: where.file, field: `${where.field}.dimension` },
+    );
 }
 
 /** A vocabulary token known only by key and text (all one-hot needs). */

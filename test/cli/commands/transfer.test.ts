@@ -131,6 +131,114 @@ describe("conceptbridge transfer", async () => {
     );
   });
 
+  it("deploys the logistic arms and auto's choice as the experiment's cells do (site model -> predict --model)", async () => {
+    const model = join(dir, "src2.json");
+    const bundle = join(dir, "src2.cbm");
+    // Two epochs of 100 steps: auto trains every CNN candidate on each fold, twice (CLI and cell).
+    const common = ["--seed", "1", "--epochs", "2", "--recipe", "paper"];
+    const ok = async (args: string[]) => {
+      const r = await runCli(args);
+      assert.equal(r.code, 0, r.output);
+      return r.output;
+    };
+    await ok([
+      "train",
+      source,
+      "--out",
+      model,
+      "--positive",
+      "influenza",
+      "--embedding",
+      "hashing",
+      ...common,
+    ]);
+    await ok(["bundle", "export", "--model", model, "--out", bundle]);
+    const spec = parseSpec({
+      version: 1,
+      name: "cli-site-models",
+      sites: {
+        S: { adapter: "event-table", dir: source, split: { kind: "none" } },
+        T: { adapter: "event-table", dir: pool, testDir: test },
+      },
+      task: { type: "binary", name: "flu", positive: "influenza" },
+      embeddings: { hashing: { provider: "hashing" } },
+      scenarios: ["local-bow", "stacked", "auto"],
+      directions: [{ source: "S", target: "T" }],
+      seeds: [1],
+      model: { kinds: ["cnn"] },
+      recipe: "paper",
+      training: { epochs: 2 },
+      finetuning: { epochs: 2 },
+    });
+    const run = await runExperiment(
+      { spec, path: join(dir, "spec2.json"), dir },
+      { out: join(dir, "run2"), workers: 1, quiet: true },
+    );
+    const cell = (s: string) => {
+      const c = run.results.find((r) => r.key.scenario === s);
+      assert.ok(c?.predictions, `${s}: ${c?.error}`);
+      return c;
+    };
+    const predicted = async (file: string, out: string) => {
+      await ok(["predict", "--model", file, "--data", test, "--out", out]);
+      return readFileSync(out, "utf8")
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((l) => Number(l.split(",")[2]));
+    };
+    const close = (a: number[], b: number[]) =>
+      a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-5);
+    const byArm: Record<string, number[]> = {};
+    for (const arm of ["local-bow", "stacked"]) {
+      const file = join(dir, `${arm}.site.json`);
+      const said = await ok([
+        "transfer",
+        "--allow-unsigned",
+        "--bundle",
+        bundle,
+        "--data",
+        pool,
+        "--out",
+        file,
+        "--scenario",
+        arm,
+        ...common,
+      ]);
+      assert.match(said, /site model/);
+      byArm[arm] = await predicted(file, join(dir, `${arm}.csv`));
+      assert.ok(
+        close(byArm[arm], cell(arm).predictions?.scores ?? []),
+        `${arm}: predict --model equals the experiment cell`,
+      );
+    }
+    // The guard: the two arms are different models (stacking reads the source model's logits).
+    assert.ok(!close(byArm["local-bow"], byArm.stacked));
+    const auto = join(dir, "auto.json");
+    const said = await ok([
+      "transfer",
+      "--allow-unsigned",
+      "--bundle",
+      bundle,
+      "--data",
+      pool,
+      "--out",
+      auto,
+      "--scenario",
+      "auto",
+      ...common,
+    ]);
+    const winner = cell("auto").selection?.winner;
+    assert.ok(winner);
+    assert.match(said, new RegExp(`auto chose ${winner}\\b`));
+    assert.match(said, /cross-validated AUROC/);
+    assert.ok(close(await predicted(auto, join(dir, "auto.csv")), cell("auto").predictions?.scores ?? []));
+    // Neither or both of --bundle and --model: bad input.
+    const neither = await runCli(["predict", "--data", test, "--out", join(dir, "x.csv")]);
+    assert.equal(neither.code, 2, neither.output);
+    assert.match(neither.output, /--bundle/);
+  });
+
   it("rejects --epochs 0, an unknown scenario and unknown flags as bad input (exit 2, field named)", async () => {
     // Everything a transfer needs but the flag under test (the bundle need not exist: flags fail first).
     const base = ["transfer", "--bundle", "x.cbm", "--data", pool, "--out", join(dir, "n.json")];

@@ -5,9 +5,7 @@ import { parseInput } from "../../../util/parse-input.js";
 import { createProgress } from "../../../util/progress.js";
 import { SiteDatasetBuilder } from "../../builder.js";
 import type { Concept, ObservationValue, SiteDataset } from "../../types.js";
-import { DuckDbFolderEngine } from "./duckdb-engine.js";
 import type { SqlEngine, SqlRow } from "./engine.js";
-import { PostgresEngine } from "./postgres-engine.js";
 import { type OmopSettings, type OmopSettingsInput, OmopSettingsSchema, outcomeClasses } from "./settings.js";
 import { cohortCountQuery, conceptsQuery, encountersQuery, genderQuery } from "./sql.js";
 import { requiredColumns } from "./tables.js";
@@ -38,10 +36,15 @@ export async function readOmopSite(
   opts: ReadOmopOptions = {},
 ): Promise<SiteDataset> {
   const s = parseOmopSettings(input, opts.settingsFile);
+  // Each database client is loaded only when a site reads through it (DuckDB's native module alone
+  // is tens of MB a process would otherwise map at start-up).
   const engine: SqlEngine =
     s.source.kind === "files"
-      ? await DuckDbFolderEngine.open({ ...s.source, dir: resolve(s.source.dir) })
-      : await PostgresEngine.open(s.source);
+      ? await (await import("./duckdb-engine.js")).DuckDbFolderEngine.open({
+          ...s.source,
+          dir: resolve(s.source.dir),
+        })
+      : await (await import("./postgres-engine.js")).PostgresEngine.open(s.source);
   try {
     await engine.prepare(requiredColumns(s));
     return await readWithEngine(s, engine, opts);
