@@ -6,6 +6,7 @@ import type { TrainSettings } from "../model/train-settings.js";
 import type { ModelArchitecture, ModelSnapshot } from "../model/types.js";
 import { runAuto } from "../transfer/auto.js";
 import {
+  needsSourceModel,
   runScenario,
   type Scenario,
   type ScenarioInput,
@@ -53,9 +54,7 @@ export function executeJob(p: JobPayload, emit: (e: JobEvent) => void): void {
   const finetuning: TrainSettings = { ...p.finetuning, seed };
   const split: SplitSettings = { validationFraction: training.validationFraction, seed };
   let sourceModel = p.sourceModel;
-  const needsModel = p.pending.some(
-    (c) => c.scenario === "source-only" || c.scenario.startsWith("finetune-"),
-  );
+  const needsModel = p.pending.some((c) => needsSourceModel(c.scenario));
   if (p.source && needsModel && !sourceModel) {
     const trained = trainSourceModel({
       architecture: p.architecture,

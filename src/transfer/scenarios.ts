@@ -44,8 +44,9 @@ export const FINETUNE_SCENARIOS = [
 ] as const;
 export type FinetuneScenario = (typeof FINETUNE_SCENARIOS)[number];
 
+/** Arms that start from (or read) the trained source model; auto's transfer candidates do too. */
 export function needsSourceModel(s: Scenario): boolean {
-  return s === "source-only" || s.startsWith("finetune-");
+  return s === "source-only" || s === "stacked" || s === "auto" || s.startsWith("finetune-");
 }
 
 /** How a site's pool is split into training and validation data (stratified, seeded). */
