@@ -72,6 +72,12 @@ export {
 export type { MetricSummary } from "./model/metric-summary.js";
 // report/: the report of a results store.
 export { buildReport } from "./report/build.js";
+// The answer to "which model do I deploy?" from result cells (what the report and demo lead with).
+export {
+  formatRecommendation,
+  type RecommendationRow,
+  recommendFromCells,
+} from "./report/recommendation.js";
 export { ALIGN_METHODS, type AlignRun, type AlignRunOptions, runAlignment } from "./transfer/align-sites.js";
 export {
   type DeployedModel,
