@@ -42,7 +42,8 @@ const run = await runAlignment(source, target, {
 if (!run.comparison) throw new Error("no comparison");
 process.stdout.write(formatComparison(run.comparison));
 if (values.json) await writeFileAtomic(values.json, `${JSON.stringify(run.comparison, null, 2)}\n`);
-if (values.markdown) await writeFileAtomic(values.markdown, alignmentMarkdown(formatComparison(run.comparison)));
+if (values.markdown)
+  await writeFileAtomic(values.markdown, alignmentMarkdown(formatComparison(run.comparison)));
 
 /** docs/results/alignment-eicu.md: the table as the script prints it, with how it was made. */
 function alignmentMarkdown(table: string): string {

@@ -1,12 +1,18 @@
 import { performance } from "node:perf_hooks";
 import { prepareSite } from "../../src/concepts/encoded-site.js";
-import { resolveSite } from "../../src/data/sources.js";
+import { resolvePath, resolveSite } from "../../src/data/sources.js";
 import { embedSite } from "../../src/embed/embedded-site.js";
 import { createTableProvider } from "../../src/embed/providers/table.js";
 import { paperCnn } from "../../src/model/architecture.js";
 import { RECIPES } from "../../src/model/train-settings.js";
 import { runAuto } from "../../src/transfer/auto.js";
-import { runScenario, type Scenario, type ScenarioInput, type ScenarioOutput, trainSourceModel } from "../../src/transfer/scenarios.js";
+import {
+  runScenario,
+  type Scenario,
+  type ScenarioInput,
+  type ScenarioOutput,
+  trainSourceModel,
+} from "../../src/transfer/scenarios.js";
 import { subsamplePool } from "../../src/transfer/training-data.js";
 
 /*
@@ -19,15 +25,33 @@ const CATALOG = "shared:influenza-embeddings/concept_pair.txt";
 
 export async function run(): Promise<Record<string, number | string>> {
   const task = { type: "binary" as const, name: "flu", positive: "I" };
-  const src = prepareSite(await resolveSite("shared:influenza-dtl/source_train/findings_final_0814_seed1591536269_size10000.csv", { catalog: CATALOG }), task);
-  const tgt = prepareSite(await resolveSite("shared:influenza-dtl/target_train/findings_final_0814_seed2132231585_size10000.csv", { catalog: CATALOG }), task);
-  const provider = await createTableProvider({ file: "shared:influenza-embeddings/concept_pair_bert.h5" });
+  const src = prepareSite(
+    await resolveSite("shared:influenza-dtl/source_train/findings_final_0814_seed1591536269_size10000.csv", {
+      catalog: CATALOG,
+    }),
+    task,
+  );
+  const tgt = prepareSite(
+    await resolveSite("shared:influenza-dtl/target_train/findings_final_0814_seed2132231585_size10000.csv", {
+      catalog: CATALOG,
+    }),
+    task,
+  );
+  const provider = await createTableProvider({
+    file: resolvePath("shared:influenza-embeddings/concept_pair_bert.h5"),
+  });
   const source = await embedSite(src.site, provider);
   const target = await embedSite(tgt.site, provider);
   const { training, finetuning } = RECIPES.converged;
   const split = { validationFraction: 0.2, seed: 1 };
   const arch = paperCnn(target.embedding.dim, 2);
-  const sourceModel = trainSourceModel({ architecture: arch, classes: src.classes, training: { ...training, seed: 1 }, source, split }).snapshot;
+  const sourceModel = trainSourceModel({
+    architecture: arch,
+    classes: src.classes,
+    training: { ...training, seed: 1 },
+    source,
+    split,
+  }).snapshot;
   const out: Record<string, number | string> = {};
   for (const n of [200, 1000]) {
     const input: ScenarioInput = {

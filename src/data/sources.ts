@@ -113,7 +113,7 @@ export function sourceSpecs(
 
 export async function resolveSource(source: string, opts: SourceOptions = {}): Promise<SiteDataset[]> {
   const out: SiteDataset[] = [];
-  for (const { name, spec } of sourceSpecs(source, opts)) {
+  for (const { spec } of sourceSpecs(source, opts)) {
     // A source string's site keeps the name its data gives it (file, folder, region, world site).
     const files = await readSiteFiles(spec, { baseDir: ".", file: source, at: "source" });
     out.push(files.train);

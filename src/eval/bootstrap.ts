@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { InputError } from "../util/errors.js";
 import { parseInput } from "../util/parse-input.js";
 import { Rng } from "../util/rng.js";
 import { auroc, macroAurocOvr } from "./metrics.js";

@@ -1,3 +1,4 @@
+import type { MetricSummary } from "../model/metric-summary.js";
 import { InputError } from "../util/errors.js";
 import { bootstrapMacroAurocCI, parseBootstrapSettings } from "./bootstrap.js";
 import {
@@ -6,7 +7,6 @@ import {
   topLabelCalibrationError,
 } from "./calibration.js";
 import { delongCI } from "./delong.js";
-import type { MetricSummary } from "../model/metric-summary.js";
 import { accuracy, auprc, brierScore, logLoss, macroAurocOvr, perClassAurocOvr } from "./metrics.js";
 
 export type { MetricSummary };

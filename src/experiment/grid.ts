@@ -65,9 +65,9 @@ function fullGrid(spec: ExperimentSpec): Job[] {
     const onlyBow = !spec.model.kinds.includes(model);
     const allowed = (s: ScenarioName) =>
       !onlyBow && (model === "cnn" ? !LOGISTIC_ONLY.has(s) : LOGISTIC_SCENARIOS.has(s));
-    const targetOnly = (model === "logistic" ? (["local", "local-bow"] as const) : (["local"] as const)).filter(
-      (s) => spec.scenarios.includes(s) && !(onlyBow && s === "local"),
-    );
+    const targetOnly = (
+      model === "logistic" ? (["local", "local-bow"] as const) : (["local"] as const)
+    ).filter((s) => spec.scenarios.includes(s) && !(onlyBow && s === "local"));
     for (const embedding of Object.keys(spec.embeddings)) {
       for (const seed of spec.seeds) {
         if (targetOnly.length > 0) {

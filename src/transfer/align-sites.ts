@@ -1,11 +1,9 @@
 import {
   type Alignment,
   type AlignmentSettings,
-  alignmentMatches,
   alignVocabularies,
   combineNeighbours,
   type NeighbourLists,
-  type TokenMatches,
 } from "../concepts/alignment.js";
 import type { AlignmentComparison, AlignmentMethodResult } from "../concepts/alignment-comparison.js";
 import { type CoverageDiagnostics, coverageDiagnostics } from "../concepts/alignment-coverage.js";

@@ -87,7 +87,8 @@ test("runner: bad specs are rejected before any cell runs, naming the spec path"
   );
   // Now refused when the spec is parsed (before the run starts), with the same spec path.
   await assert.rejects(
-    async () => runExperiment(loaded({ ...RAW, embeddings: { magic: { provider: "magic" } } }), { out, ...quiet }),
+    async () =>
+      runExperiment(loaded({ ...RAW, embeddings: { magic: { provider: "magic" } } }), { out, ...quiet }),
     (e: unknown) => e instanceof InputError && /embeddings\.magic/.test(e.location.field ?? ""),
   );
   await assert.rejects(
