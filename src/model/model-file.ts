@@ -107,6 +107,11 @@ export function parseModel(text: string, file?: string): ModelSnapshot {
   } catch (e) {
     throw new InputError(`not a model file (invalid JSON: ${(e as Error).message})`, { file });
   }
+  return modelFromJson(raw, file);
+}
+
+/** Validate a model file's parsed JSON (for callers that parsed it already: a site model holds one). */
+export function modelFromJson(raw: unknown, file?: string): ModelSnapshot {
   const header = raw as { format?: unknown; version?: unknown } | null;
   if (header === null || typeof header !== "object" || header.format !== MODEL_FORMAT)
     throw new InputError(`not a ConceptBridge model file (format must be "${MODEL_FORMAT}")`, {

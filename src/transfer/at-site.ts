@@ -1,13 +1,13 @@
-import { readFile } from "node:fs/promises";
 import { encodeAllEncounters, encodeDataset } from "../concepts/encoded-site.js";
 import { labelsForClasses } from "../data/task.js";
+import { readTextFile } from "../data/text-file.js";
 import type { SiteDataset } from "../data/types.js";
 import { type EmbeddedSite, type EmbedSiteOptions, embedSite } from "../embed/embedded-site.js";
 import { withPaddingRow } from "../embed/matrix.js";
 import type { EmbeddingSpecInput } from "../embed/registry.js";
 import type { EmbeddingProvider } from "../embed/types.js";
 import { meanLogistic, paperCnn } from "../model/architecture.js";
-import { parseModel } from "../model/model-file.js";
+import { modelFromJson } from "../model/model-file.js";
 import { predictProba, tunedEmbedding } from "../model/predict.js";
 import type { TrainResult } from "../model/train.js";
 import { RECIPES, type RecipeName, TrainSettings, type TrainSettingsInput } from "../model/train-settings.js";
@@ -27,9 +27,9 @@ import {
 } from "./scenarios.js";
 import {
   isSiteModelJson,
-  parseSiteModel,
   type SiteModel,
   scoreSiteWithSiteModel,
+  siteModelFromJson,
   siteModelOf,
 } from "./site-model.js";
 
@@ -166,7 +166,7 @@ export function transferAtSite(
   );
   checkEnoughLabels(site, model.classes, scenario);
   const input: ScenarioInput = {
-    scenario: scenario === "auto" ? "auto" : scenario,
+    scenario,
     architecture: model.architecture,
     classes: model.classes,
     target: site,
@@ -200,12 +200,7 @@ export function transferAtSite(
  * told apart by its `format`; InputError naming the file and field when it is neither.
  */
 export async function loadDeployedModel(path: string): Promise<DeployedModel> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new InputError(`cannot read model file: ${(e as Error).message}`, { file: path });
-  }
+  const text = await readTextFile(path);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -213,8 +208,8 @@ export async function loadDeployedModel(path: string): Promise<DeployedModel> {
     throw new InputError(`not a model file (invalid JSON: ${(e as Error).message})`, { file: path });
   }
   return isSiteModelJson(raw)
-    ? { kind: "site-model", model: parseSiteModel(text, path) }
-    : { kind: "cnn", model: parseModel(text, path) };
+    ? { kind: "site-model", model: siteModelFromJson(raw, path) }
+    : { kind: "cnn", model: modelFromJson(raw, path) };
 }
 
 /**

@@ -70,8 +70,8 @@ export function runAuto(
     const own = shared[ci];
     if (own) return own;
     const probs = new Float64Array(pool.labels.length * C);
-    for (const fold of parts) {
-      if (fold.rows.length === 0) continue;
+    parts.forEach((fold, f) => {
+      if (fold.rows.length === 0) return;
       const out = runScenario({
         ...input,
         scenario,
@@ -80,8 +80,8 @@ export function runAuto(
       fold.rows.forEach((row, k) => {
         for (let c = 0; c < C; c++) probs[row * C + c] = out.testProbs[k * C + c];
       });
-      o.onFold?.(++done, trainings, `${scenario} fold ${parts.indexOf(fold) + 1}/${parts.length}`);
-    }
+      o.onFold?.(++done, trainings, `${scenario} fold ${f + 1}/${parts.length}`);
+    });
     return probs;
   });
   const scores: Record<string, number> = {};

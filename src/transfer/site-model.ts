@@ -1,12 +1,12 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { encodeAllEncounters } from "../concepts/encoded-site.js";
 import type { TokenSequences } from "../concepts/vocabulary.js";
+import { readTextFile } from "../data/text-file.js";
 import type { SiteDataset } from "../data/types.js";
 import { withPaddingRow } from "../embed/matrix.js";
 import type { EmbeddingProvider } from "../embed/types.js";
 import { type BowModel, predictBow } from "../model/bow-logistic.js";
-import { parseModel, serializeModel } from "../model/model-file.js";
+import { modelFromJson, serializeModel } from "../model/model-file.js";
 import type { ModelSnapshot } from "../model/types.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { InputError, isInputError } from "../util/errors.js";
@@ -201,6 +201,11 @@ export function parseSiteModel(text: string, file?: string): SiteModel {
   } catch (e) {
     throw new InputError(`not a site model file (invalid JSON: ${(e as Error).message})`, { file });
   }
+  return siteModelFromJson(raw, file);
+}
+
+/** Validate a site model file's parsed JSON (loadDeployedModel parses once to tell the kinds apart). */
+export function siteModelFromJson(raw: unknown, file?: string): SiteModel {
   const m = parseInput(SiteModelFileSchema, raw, { ...(file !== undefined ? { file } : {}) });
   const C = m.classes.length;
   const V = m.vocabulary.length;
@@ -218,8 +223,8 @@ export function parseSiteModel(text: string, file?: string): SiteModel {
     if (m.sourceModel === undefined)
       throw new InputError("a stacked site model holds its source model", { file, field: "sourceModel" });
     try {
-      // Parsed without the file name, so the error's own prefix is only its field: re-prefixed below.
-      sourceModel = parseModel(JSON.stringify(m.sourceModel));
+      // Validated without the file name, so the error's own prefix is only its field: re-prefixed below.
+      sourceModel = modelFromJson(m.sourceModel);
     } catch (e) {
       if (!isInputError(e)) throw e;
       const field = e.location.field;
@@ -256,11 +261,5 @@ export async function saveSiteModel(path: string, m: SiteModel): Promise<void> {
 }
 
 export async function loadSiteModel(path: string): Promise<SiteModel> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new InputError(`cannot read site model file: ${(e as Error).message}`, { file: path });
-  }
-  return parseSiteModel(text, path);
+  return parseSiteModel(await readTextFile(path), path);
 }

@@ -1,35 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { prepareSite } from "../../src/concepts/encoded-site.js";
-import { resolveSite } from "../../src/data/sources.js";
-import { embedSite } from "../../src/embed/embedded-site.js";
-import { createHashingProvider } from "../../src/embed/providers/hashing.js";
 import { paperCnn } from "../../src/model/architecture.js";
 import { macroAuroc } from "../../src/model/auroc.js";
 import { TrainSettings } from "../../src/model/train-settings.js";
 import type { ModelSnapshot } from "../../src/model/types.js";
 import { oneStandardError, sourceLogits } from "../../src/transfer/adaptive.js";
-import { runScenario, type ScenarioInput, trainSourceModel } from "../../src/transfer/scenarios.js";
+import { runScenario, type ScenarioInput } from "../../src/transfer/scenarios.js";
 import { trainValidationSplit } from "../../src/transfer/training-data.js";
+import { syntheticTransfer } from "./site-fixture.js";
 
 /** The arms that degrade gracefully: stacking weighs the source by its use, L2-SP and keepInitial hold to it. */
 describe("adaptive arms", async () => {
   const task = { type: "binary" as const, name: "flu", positive: "influenza" };
-  const provider = createHashingProvider({ dimension: 32 });
-  const world = { encountersPerSite: 800 };
-  const src = prepareSite(await resolveSite("synthetic:A", { synthetic: world }), task);
-  const tgt = prepareSite(await resolveSite("synthetic:B", { synthetic: world }), task);
-  const source = await embedSite(src.site, provider);
-  const target = await embedSite(tgt.site, provider);
   const training = TrainSettings.parse({ epochs: 5, itersPerEpoch: 40, lr: 0.03, seed: 1 });
   const split = { validationFraction: 0.3, seed: 1 };
-  const good = trainSourceModel({
-    architecture: paperCnn(32, 2),
-    classes: src.classes,
-    training,
-    source,
-    split,
-  }).snapshot;
+  const { tgt, source, target, sourceModel: good } = await syntheticTransfer(task, 800, training, split);
   // A useless source: its dense layer zeroed and a random sign on the bias, so its logits are constant noise.
   const useless: ModelSnapshot = {
     ...good,

@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { prepareSite } from "../../src/concepts/encoded-site.js";
-import { resolveSite } from "../../src/data/sources.js";
-import { embedSite } from "../../src/embed/embedded-site.js";
-import { createHashingProvider } from "../../src/embed/providers/hashing.js";
 import { paperCnn } from "../../src/model/architecture.js";
 import { macroAuroc } from "../../src/model/auroc.js";
 import { poolCvFolds } from "../../src/model/bow-logistic.js";
 import { TrainSettings } from "../../src/model/train-settings.js";
 import { AUTO_FOLDS, runAuto } from "../../src/transfer/auto.js";
-import {
-  runScenario,
-  type Scenario,
-  type ScenarioInput,
-  trainSourceModel,
-} from "../../src/transfer/scenarios.js";
+import { runScenario, type Scenario, type ScenarioInput } from "../../src/transfer/scenarios.js";
 import { trainValidationSplit } from "../../src/transfer/training-data.js";
+import { syntheticTransfer } from "./site-fixture.js";
 
 /**
  * `auto` chooses inside the target's training data only: poisoning the target's test labels (and
@@ -24,20 +16,9 @@ import { trainValidationSplit } from "../../src/transfer/training-data.js";
  */
 describe("auto", async () => {
   const task = { type: "binary" as const, name: "flu", positive: "influenza" };
-  const provider = createHashingProvider({ dimension: 32 });
-  const src = prepareSite(await resolveSite("synthetic:A", { synthetic: { encountersPerSite: 600 } }), task);
-  const tgt = prepareSite(await resolveSite("synthetic:B", { synthetic: { encountersPerSite: 600 } }), task);
-  const source = await embedSite(src.site, provider);
-  const target = await embedSite(tgt.site, provider);
   const training = TrainSettings.parse({ epochs: 3, itersPerEpoch: 20, lr: 0.03, seed: 1 });
   const split = { validationFraction: 0.2, seed: 1 };
-  const sourceModel = trainSourceModel({
-    architecture: paperCnn(32, 2),
-    classes: src.classes,
-    training,
-    source,
-    split,
-  }).snapshot;
+  const { tgt, source, target, sourceModel } = await syntheticTransfer(task, 600, training, split);
   const parts = trainValidationSplit(target.pool, 0.5, 3);
   const input = (test: typeof parts.validation): ScenarioInput => ({
     scenario: "auto",

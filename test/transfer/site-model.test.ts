@@ -3,18 +3,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { prepareSite } from "../../src/concepts/encoded-site.js";
 import { subsetLabeled } from "../../src/concepts/sequences.js";
 import type { TokenSequences } from "../../src/concepts/vocabulary.js";
-import { resolveSite } from "../../src/data/sources.js";
-import { embedSite } from "../../src/embed/embedded-site.js";
-import { createHashingProvider } from "../../src/embed/providers/hashing.js";
 import { macroAurocOvr } from "../../src/eval/metrics.js";
 import { paperCnn } from "../../src/model/architecture.js";
 import { TrainSettings } from "../../src/model/train-settings.js";
 import { stackedFeatures } from "../../src/transfer/adaptive.js";
 import { loadDeployedModel, transferAtSite } from "../../src/transfer/at-site.js";
-import { runScenario, type ScenarioInput, trainSourceModel } from "../../src/transfer/scenarios.js";
+import { runScenario, type ScenarioInput } from "../../src/transfer/scenarios.js";
 import {
   parseSiteModel,
   predictSiteModel,
@@ -24,6 +20,7 @@ import {
   toModelTokens,
 } from "../../src/transfer/site-model.js";
 import { InputError } from "../../src/util/errors.js";
+import { syntheticTransfer } from "./site-fixture.js";
 
 /**
  * Site models (the logistic arms as files): written and read back they predict bit for bit what the
@@ -32,13 +29,10 @@ import { InputError } from "../../src/util/errors.js";
  */
 describe("site models", async () => {
   const task = { type: "multiclass" as const, name: "dx" };
-  const provider = createHashingProvider({ dimension: 32 });
-  const world = { encountersPerSite: 700 };
-  const src = prepareSite(await resolveSite("synthetic:A", { synthetic: world }), task);
-  const tgt = prepareSite(await resolveSite("synthetic:B", { synthetic: world }), task);
-  const source = await embedSite(src.site, provider);
+  const training = TrainSettings.parse({ epochs: 4, itersPerEpoch: 40, lr: 0.03, seed: 2 });
+  const split = { validationFraction: 0.25, seed: 2 };
+  const { tgt, target: all, sourceModel } = await syntheticTransfer(task, 700, training, split);
   // The target's encounters in two: a pool the arms learn from, and a test set they are scored on.
-  const all = await embedSite(tgt.site, provider);
   const n = all.pool.labels.length;
   const cut = Math.floor(n * 0.7);
   const rows = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
@@ -48,15 +42,6 @@ describe("site models", async () => {
     test: subsetLabeled(all.pool, rows(cut, n)),
   };
   const C = tgt.classes.length;
-  const training = TrainSettings.parse({ epochs: 4, itersPerEpoch: 40, lr: 0.03, seed: 2 });
-  const split = { validationFraction: 0.25, seed: 2 };
-  const sourceModel = trainSourceModel({
-    architecture: paperCnn(32, C),
-    classes: src.classes,
-    training,
-    source,
-    split,
-  }).snapshot;
   const input = (scenario: ScenarioInput["scenario"]): ScenarioInput => ({
     scenario,
     architecture: paperCnn(32, C),

@@ -39,7 +39,7 @@ import { nonNegativeInt, parseRecipe, positiveInt } from "./train.js";
  * data stays", a thin shell over transfer/at-site.ts. `transfer` runs the experiment's own
  * scenario (`--scenario`: a fine-tuning, the logistic arms, or auto's choice among them all), so
  * what it writes is what an experiment cell would train: a model file for a CNN, a site model file
- * for a logistic arm (`predict --model` scores with either; commands/predict-model.ts).
+ * for a logistic arm (`predict --model` scores with either).
  */
 
 interface SiteOptions {
@@ -70,7 +70,7 @@ async function openAtSite(
   return { b, trust, provider };
 }
 
-function sourceOptions(o: SiteOptions): SourceOptions {
+function sourceOptions(o: Pick<SiteOptions, "catalog" | "labelColumn">): SourceOptions {
   return {
     ...(o.catalog !== undefined ? { catalog: o.catalog } : {}),
     ...(o.labelColumn !== undefined ? { labelColumn: o.labelColumn } : {}),
@@ -128,7 +128,7 @@ function siteCommand(
 async function predictWithModel(o: Omit<SiteOptions, "bundle"> & { model: string }): Promise<void> {
   checkWritable(o.out, { force: o.force, flag: "--out" });
   const deployed = await loadDeployedModel(o.model);
-  const ds = await resolveSite(o.data, sourceOptions({ ...o, bundle: o.model }));
+  const ds = await resolveSite(o.data, sourceOptions(o));
   const progress = embeddingProgress();
   const spec = await readEmbeddingSpecArg(o.embedding);
   const { ids, probs, classes } = await scoreSiteWithModel(deployed, ds, o.model, {
@@ -160,7 +160,7 @@ export function register(program: Command): void {
       if (o.model !== undefined) return predictWithModel({ ...o, model: o.model });
       const bundleOptions: SiteOptions = { ...o, bundle: o.bundle as string };
       const { b, trust, provider } = await openAtSite(bundleOptions);
-      const ds = await resolveSite(o.data, sourceOptions(bundleOptions));
+      const ds = await resolveSite(o.data, sourceOptions(o));
       const progress = embeddingProgress();
       const { ids, probs } = await scoreSite(b.snapshot, ds, provider, { onProgress: progress.onProgress });
       progress.done();

@@ -296,17 +296,31 @@ export function checkEmbeddingCompatible(
   target: { providerId?: string; dimension?: number },
   file: string,
 ): void {
-  const e = header.model.embedding;
+  checkEmbeddingMatches(
+    header.model.embedding,
+    target,
+    { file, field: "model.embedding" },
+    "the bundle's model",
+  );
+}
+
+/** The same check for any model's embedding reference; `where.field` prefixes the fields named. */
+export function checkEmbeddingMatches(
+  e: { providerId: string; dimension: number },
+  target: { providerId?: string; dimension?: number },
+  where: { file: string; field: string },
+  what = "the model",
+): void {
   if (target.providerId !== undefined && target.providerId !== e.providerId) {
     throw new InputError(
-      `embedding mismatch: the bundle's model was trained with provider ${e.providerId}, the target's is ${target.providerId}`,
-      { file, field: "model.embedding.providerId" },
+      `embedding mismatch: ${what} was trained with provider ${e.providerId}, the target's is ${target.providerId}`,
+      { file: where.file, field: `${where.field}.providerId` },
     );
   }
   if (target.dimension !== undefined && target.dimension !== e.dimension) {
     throw new InputError(
-      `embedding dimension mismatch: the bundle's model needs ${e.dimension}, the target's provider gives ${target.dimension}`,
-      { file, field: "model.embedding.dimension" },
+      `embedding dimension mismatch: ${what} needs ${e.dimension}, the target's provider gives ${target.dimension}`,
+      { file: where.file, field: `${where.field}.dimension` },
     );
   }
 }

@@ -7,7 +7,7 @@ import { createProvider, type EmbeddingSpecInput } from "../../embed/registry.js
 import { type EmbeddingProvider, type ProviderInfo, providerId } from "../../embed/types.js";
 import type { ModelSnapshot } from "../../model/types.js";
 import { InputError } from "../../util/errors.js";
-import type { OpenedBundle } from "./bundle.js";
+import { checkEmbeddingMatches, type OpenedBundle } from "./bundle.js";
 
 /** The embedding side of a model at the target: which provider reproduces the source's space. */
 
@@ -64,7 +64,11 @@ export async function providerForModel(
       // A postprocessed embedding applies the transform fitted at the source, never a new fit.
       ...(fitted ? { postprocessTransform: fitted } : {}),
     });
-    checkSameEmbedding(model, provider, provider.info.dimension, where);
+    checkEmbeddingMatches(
+      model.embedding,
+      { providerId: providerId(provider.info), dimension: provider.info.dimension },
+      where,
+    );
     return provider;
   }
   if (!info)
@@ -98,32 +102,12 @@ export async function providerForModel(
       );
   }
   if (transform) provider = withPostprocess(provider, transform, { where });
-  checkSameEmbedding(model, provider, info.dimension, where);
+  checkEmbeddingMatches(
+    model.embedding,
+    { providerId: providerId(provider.info), dimension: info.dimension },
+    where,
+  );
   return provider;
-}
-
-/**
- * Refuse a provider whose space is not the model's: the target re-embeds its own tokens with the
- * same provider, so provider id and dimension must both match.
- */
-function checkSameEmbedding(
-  model: ModelSnapshot,
-  provider: EmbeddingProvider,
-  dimension: number | undefined,
-  where: { file: string; field: string },
-): void {
-  const e = model.embedding;
-  const id = providerId(provider.info);
-  if (id !== e.providerId)
-    throw new InputError(
-      `embedding mismatch: the model was trained with provider ${e.providerId}, the target's is ${id}`,
-      { file: where.file, field: `${where.field}.providerId` },
-    );
-  if (dimension !== undefined && dimension !== e.dimension)
-    throw new InputError(
-      `embedding dimension mismatch: the model needs ${e.dimension}, the target's provider gives ${dimension}`,
-      { file: where.file, field: `${where.field}.dimension` },
-    );
 }
 
 /** A vocabulary token known only by key and text (all one-hot needs). */

@@ -41,20 +41,13 @@ describe("conceptbridge transfer", async () => {
     writeFileSync(join(folder, "events.csv"), `${[events[0], ...events.slice(1).filter(keep)].join("\n")}\n`);
   }
 
-  it("trains, exports, fine-tunes on a site with an unlabeled encounter, and equals the experiment cell", async () => {
-    const model = join(dir, "source.json");
-    const bundle = join(dir, "source.cbm");
-    const tuned = join(dir, "tuned.json");
-    const tunedBundle = join(dir, "tuned.cbm");
-    const preds = join(dir, "preds.csv");
-    // The paper recipe: fine-tuning always moves the model (the converged recipe may keep the source
-    // model when no epoch beats it, which would make the guard below vacuous).
-    const common = ["--seed", "1", "--epochs", "3", "--recipe", "paper"];
-    const ok = async (args: string[]) => {
-      const r = await runCli(args);
-      assert.equal(r.code, 0, r.output);
-      return r.output;
-    };
+  const ok = async (args: string[]) => {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, r.output);
+    return r.output;
+  };
+  /** `train` at site A (binary, hashing) and `bundle export` of the model. */
+  const trainAndExport = async (model: string, bundle: string, common: string[]) => {
     await ok([
       "train",
       source,
@@ -67,6 +60,37 @@ describe("conceptbridge transfer", async () => {
       ...common,
     ]);
     await ok(["bundle", "export", "--model", model, "--out", bundle]);
+  };
+  /** The experiment the CLI must equal: A -> B (pool and test folders), paper recipe, seed 1. */
+  const cliSpec = (name: string, scenarios: string[], epochs: number) =>
+    parseSpec({
+      version: 1,
+      name,
+      sites: {
+        S: { adapter: "event-table", dir: source, split: { kind: "none" } },
+        T: { adapter: "event-table", dir: pool, testDir: test },
+      },
+      task: { type: "binary", name: "flu", positive: "influenza" },
+      embeddings: { hashing: { provider: "hashing" } },
+      scenarios,
+      directions: [{ source: "S", target: "T" }],
+      seeds: [1],
+      model: { kinds: ["cnn"] },
+      recipe: "paper",
+      training: { epochs },
+      finetuning: { epochs },
+    });
+
+  it("trains, exports, fine-tunes on a site with an unlabeled encounter, and equals the experiment cell", async () => {
+    const model = join(dir, "source.json");
+    const bundle = join(dir, "source.cbm");
+    const tuned = join(dir, "tuned.json");
+    const tunedBundle = join(dir, "tuned.cbm");
+    const preds = join(dir, "preds.csv");
+    // The paper recipe: fine-tuning always moves the model (the converged recipe may keep the source
+    // model when no epoch beats it, which would make the guard below vacuous).
+    const common = ["--seed", "1", "--epochs", "3", "--recipe", "paper"];
+    await trainAndExport(model, bundle, common);
     // Unsigned bundles (this test is about the numbers; the signature policy has its own tests).
     const said = await ok([
       "transfer",
@@ -87,23 +111,7 @@ describe("conceptbridge transfer", async () => {
     const csv = readFileSync(preds, "utf8").trim().split("\n").slice(1);
     const cli = csv.map((l) => Math.round(Number(l.split(",")[2]) * 1e6) / 1e6);
 
-    const spec = parseSpec({
-      version: 1,
-      name: "cli-equals-cell",
-      sites: {
-        S: { adapter: "event-table", dir: source, split: { kind: "none" } },
-        T: { adapter: "event-table", dir: pool, testDir: test },
-      },
-      task: { type: "binary", name: "flu", positive: "influenza" },
-      embeddings: { hashing: { provider: "hashing" } },
-      scenarios: ["finetune-dense"],
-      directions: [{ source: "S", target: "T" }],
-      seeds: [1],
-      model: { kinds: ["cnn"] },
-      recipe: "paper",
-      training: { epochs: 3 },
-      finetuning: { epochs: 3 },
-    });
+    const spec = cliSpec("cli-equals-cell", ["finetune-dense"], 3);
     const run = await runExperiment(
       { spec, path: join(dir, "spec.json"), dir },
       { out: join(dir, "run"), workers: 1, quiet: true },
@@ -136,40 +144,8 @@ describe("conceptbridge transfer", async () => {
     const bundle = join(dir, "src2.cbm");
     // Two epochs of 100 steps: auto trains every CNN candidate on each fold, twice (CLI and cell).
     const common = ["--seed", "1", "--epochs", "2", "--recipe", "paper"];
-    const ok = async (args: string[]) => {
-      const r = await runCli(args);
-      assert.equal(r.code, 0, r.output);
-      return r.output;
-    };
-    await ok([
-      "train",
-      source,
-      "--out",
-      model,
-      "--positive",
-      "influenza",
-      "--embedding",
-      "hashing",
-      ...common,
-    ]);
-    await ok(["bundle", "export", "--model", model, "--out", bundle]);
-    const spec = parseSpec({
-      version: 1,
-      name: "cli-site-models",
-      sites: {
-        S: { adapter: "event-table", dir: source, split: { kind: "none" } },
-        T: { adapter: "event-table", dir: pool, testDir: test },
-      },
-      task: { type: "binary", name: "flu", positive: "influenza" },
-      embeddings: { hashing: { provider: "hashing" } },
-      scenarios: ["local-bow", "stacked", "auto"],
-      directions: [{ source: "S", target: "T" }],
-      seeds: [1],
-      model: { kinds: ["cnn"] },
-      recipe: "paper",
-      training: { epochs: 2 },
-      finetuning: { epochs: 2 },
-    });
+    await trainAndExport(model, bundle, common);
+    const spec = cliSpec("cli-site-models", ["local-bow", "stacked", "auto"], 2);
     const run = await runExperiment(
       { spec, path: join(dir, "spec2.json"), dir },
       { out: join(dir, "run2"), workers: 1, quiet: true },
