@@ -21,9 +21,9 @@ import { createJobRunner, type JobRunner } from "../src/experiment/pool.js";
 import { describeCell, runExperiment } from "../src/experiment/runner.js";
 import { type LoadedSpec, loadSpec } from "../src/experiment/spec.js";
 import { buildReport } from "../src/report/build.js";
-import { svgToPng } from "../src/report/charts.js";
 import { buildContext } from "../src/report/context.js";
 import { loadResultsStore } from "../src/report/load.js";
+import { pngInWorker } from "../src/report/rasterize.js";
 import { reportSettings } from "../src/report/settings.js";
 import { writeFileAtomic } from "../src/util/atomic-write.js";
 import { PROJECT_ROOT } from "../src/util/paths.js";
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const figureDir = (spec: string) => `figures/${doc}/${spec}`;
     for (const r of mine.values()) {
       for (const c of r.ctx.charts.filter((c) => DOC_CHART_KINDS.has(c.kind))) {
-        files.push([join(DOCS, figureDir(r.name), `${c.id}.png`), svgToPng(c.svg)]);
+        files.push([join(DOCS, figureDir(r.name), `${c.id}.png`), await pngInWorker(c.svg)]);
       }
     }
     const built =

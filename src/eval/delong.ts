@@ -9,18 +9,34 @@ import { checkBinaryLabels, checkFinite, checkSameLength, requireBothClasses } f
  * (scripts/sklearn-reference.py).
  */
 
-/** Average 1-based ranks, ties sharing the mean of their positions. */
+/**
+ * Average 1-based ranks, ties sharing the mean of their positions: a value with `lo` values below
+ * it and `hi` values at or below it ranks (lo + hi + 1) / 2. Found by binary search in one sorted
+ * copy (a numeric typed-array sort, no comparator, no index array): the report computes thousands
+ * of these, and an index sort allocated about 40 KB a call.
+ */
 function midranks(values: Float64Array): Float64Array {
   const n = values.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+  const sorted = values.slice().sort();
   const ranks = new Float64Array(n);
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j < n && values[order[j]] === values[order[i]]) j++;
-    const mid = 0.5 * (i + j - 1) + 1;
-    for (let k = i; k < j; k++) ranks[order[k]] = mid;
-    i = j;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    // First position not below v, then first position above v (-0 and +0 compare equal here).
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    let up = lo;
+    hi = n;
+    while (up < hi) {
+      const mid = (up + hi) >>> 1;
+      if (sorted[mid] <= v) up = mid + 1;
+      else hi = mid;
+    }
+    ranks[i] = (lo + up + 1) / 2;
   }
   return ranks;
 }
@@ -33,7 +49,47 @@ interface StructuralComponents {
   v01: Float64Array;
 }
 
+/**
+ * The components of one (labels, scores) pair, computed once: a report tests each arm against its
+ * reference and gives it an interval, so the same pair arrives many times. Keyed by the arrays
+ * (weakly); a hit is used only if the arrays still hold the values they held then (a caller may
+ * refill a buffer), checked against a copy in O(n) without allocating.
+ */
+interface CachedComponents {
+  labels: Float64Array;
+  scores: Float64Array;
+  components: StructuralComponents;
+}
+const componentsCache = new WeakMap<object, WeakMap<object, CachedComponents>>();
+
+function sameValues(a: Float64Array, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
 function structuralComponents(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  positives: number,
+): StructuralComponents {
+  let byLabels = componentsCache.get(scores);
+  const hit = byLabels?.get(labels);
+  if (hit && sameValues(hit.scores, scores) && sameValues(hit.labels, labels)) return hit.components;
+  const components = computeComponents(labels, scores, positives);
+  if (!byLabels) {
+    byLabels = new WeakMap();
+    componentsCache.set(scores, byLabels);
+  }
+  byLabels.set(labels, {
+    labels: Float64Array.from(labels),
+    scores: Float64Array.from(scores),
+    components,
+  });
+  return components;
+}
+
+function computeComponents(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
   positives: number,

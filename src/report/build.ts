@@ -3,12 +3,12 @@ import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { InputError } from "../util/errors.js";
 import { createProgress } from "../util/progress.js";
-import { svgToPng } from "./charts.js";
 import { buildContext, type ReportContext } from "./context.js";
 import { resultsCsv, summaryJson } from "./exports.js";
 import { renderHtml } from "./html.js";
 import { loadResultsStore } from "./load.js";
 import { renderReportMarkdown } from "./markdown.js";
+import { pngsInWorkers } from "./rasterize.js";
 import { formatRecommendation, recommendationJson, recommendationMarkdown } from "./recommendation.js";
 import { type ReportSettingsInput, reportSettings } from "./settings.js";
 
@@ -58,11 +58,15 @@ export async function buildReport(
   const ctx = await buildContext(store, settings, opts.now);
   const progress = createProgress({ label: "report figures", total: ctx.charts.length, silent: opts.silent });
   const outputs: [string, string | Uint8Array][] = [];
-  for (const c of ctx.charts) {
+  const pngs = await pngsInWorkers(
+    ctx.charts.map((c) => c.svg),
+    2,
+    (i) => progress.tick(1, ctx.charts[i].id),
+  );
+  ctx.charts.forEach((c, i) => {
     outputs.push([join(outDir, "figures", `${c.id}.svg`), c.svg]);
-    outputs.push([join(outDir, "figures", `${c.id}.png`), svgToPng(c.svg)]);
-    progress.tick(1, c.id);
-  }
+    outputs.push([join(outDir, "figures", `${c.id}.png`), pngs[i]]);
+  });
   progress.done();
   outputs.push([join(outDir, "report.html"), renderHtml(ctx)]);
   outputs.push([join(outDir, "report.md"), renderReportMarkdown(ctx)]);

@@ -1,4 +1,3 @@
-import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import {
@@ -48,7 +47,6 @@ export interface RenderedChart extends ChartSpec {
 
 /** Fonts: the first one installed is used (DejaVu on Debian, where resvg renders the PNGs). */
 export const CHART_FONT = "Helvetica Neue, Helvetica, Arial, DejaVu Sans, sans-serif";
-const PNG_FONT = "DejaVu Sans";
 
 const CONFIG = {
   font: CHART_FONT,
@@ -479,34 +477,6 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } finally {
     view.finalize();
   }
-}
-
-/**
- * Rasterise an SVG at `scale`x, with system fonts (resvg has no fonts of its own). `pixels` copies the
- * whole RGBA buffer out of resvg, so it is read only when asked for: svgToPng never does (a report's
- * ten figures at 2x held about 80 MB of such copies until the next garbage collection).
- */
-export function rasterizeSvg(
-  svg: string,
-  scale = 2,
-): { png: Uint8Array; width: number; height: number; readonly pixels: Uint8Array } {
-  const image = new Resvg(svg, {
-    font: { loadSystemFonts: true, defaultFontFamily: PNG_FONT, sansSerifFamily: PNG_FONT },
-    fitTo: { mode: "zoom", value: scale },
-    background: "white",
-  }).render();
-  return {
-    png: image.asPng(),
-    width: image.width,
-    height: image.height,
-    get pixels() {
-      return image.pixels;
-    },
-  };
-}
-
-export function svgToPng(svg: string, scale = 2): Uint8Array {
-  return rasterizeSvg(svg, scale).png;
 }
 
 export async function renderCharts(specs: readonly ChartSpec[]): Promise<RenderedChart[]> {

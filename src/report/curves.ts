@@ -13,6 +13,7 @@ import {
   type TargetSize,
 } from "./aggregate.js";
 import type { ReportSettings } from "./settings.js";
+import { simplifiedIndices } from "./simplify.js";
 import { roc, seedSpread } from "./stats.js";
 
 /**
@@ -88,18 +89,22 @@ export function rocCurves(table: ReportTable, agg: Aggregation, settings: Report
       .filter((p) => p !== undefined)
       .map((p) => roc(p));
     if (curves.length === 0) continue;
-    grid.forEach((f, i) => {
-      const tpr = i === 0 ? 0 : mean(curves.map((c) => interpolateTpr(c.fpr, c.tpr, f)));
-      out.push({
-        ...armFields(a.arm),
-        size: sizeLabel(table.key.targetSize),
-        fpr: round(f),
-        tpr: round(tpr),
-      });
-    });
+    const fpr = grid.map(round);
+    const tpr = grid.map((f, i) =>
+      round(i === 0 ? 0 : mean(curves.map((c) => interpolateTpr(c.fpr, c.tpr, f)))),
+    );
+    const fields = { ...armFields(a.arm), size: sizeLabel(table.key.targetSize) };
+    for (const i of simplifiedIndices(fpr, tpr, ROC_TOLERANCE))
+      out.push({ ...fields, fpr: fpr[i], tpr: tpr[i] });
   }
   return out;
 }
+
+/**
+ * How far (in TPR) a grid point may lie from the drawn ROC line and be left out of the figure's data:
+ * a fifth of a pixel on the report's 220-pixel panels (simplify.ts).
+ */
+export const ROC_TOLERANCE = 0.001;
 
 /**
  * TPR at false-positive rate f on a ROC curve given as points sorted by fpr (ties: several tpr at one

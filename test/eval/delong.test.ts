@@ -95,3 +95,19 @@ test("DeLong rejects bad inputs", () => {
     (e: unknown) => e instanceof InputError && /scoresB/.test(e.message),
   );
 });
+
+test("a buffer refilled in place is not answered from the cache of its old values", () => {
+  const rng = new Rng(8);
+  const labels = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const scores = new Float64Array(300);
+  for (let i = 0; i < 300; i++) scores[i] = labels[i] + 1.5 * rng.normal();
+  const first = delongCI(labels, scores);
+  assert.deepEqual(delongCI(labels, scores), first, "same values: same answer");
+  // Same array object, new values (and ties, which the midranks must share out).
+  for (let i = 0; i < 300; i++) scores[i] = Math.round(2 * (labels[i] + 0.5 * rng.normal()));
+  const second = delongCI(labels, scores);
+  assert.notEqual(second.auroc, first.auroc);
+  assertClose(second.auroc, auroc(labels, Array.from(scores)), "AUROC after the refill", 1e-12);
+  const fresh = delongCI(labels.slice(), scores.slice());
+  assert.deepEqual(second, fresh, "equal to a computation on fresh arrays");
+});

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { type BuiltReport, buildReport } from "../../src/report/build.js";
-import { rasterizeSvg } from "../../src/report/charts.js";
+import { rasterizeSvg } from "../../src/report/rasterize.js";
 import { PROJECT_ROOT } from "../../src/util/paths.js";
 import {
   DISTINCTIVE_SCORE,

@@ -21,8 +21,10 @@ import { createHeap, type Region, type WasmHeap } from "./wasm/kernels.js";
  *  - the batch's token tables are screened in float32 with wasm SIMD and made exact only where the
  *    max-pool can look (screened-tables.ts): the max-pool picks the same windows with the same values
  *    as the direct engine's float64 tables;
- *  - the weight and embedding gradients, the validation pass's tables and its kernel-1 max-pool run as
- *    wasm kernels with the direct engine's operations in the same order (cnn-kernels.as);
+ *  - the weight and embedding gradients and the validation pass's tables run as wasm kernels with the
+ *    direct engine's operations in the same order (cnn-kernels.as); the validation pass's kernel-1
+ *    max-pool reads the float64 table with SIMD (maxPoolRows: the same maxima, NaN aside, which falls
+ *    back to the reference);
  *  - with a helper thread (wasm/helper-thread.ts) the screen and the validation tables are split in two;
  *  - a trained embedding with SGD is updated lazily (lazy-sgd.ts): a step moves only the batch's rows,
  *    the other rows' weight-decay and momentum steps are folded into one update when next read.
@@ -311,40 +313,30 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
             "tablesF64",
           );
       }
-      if (s.kernels.length === 1 && s.kernels[0] === 1) return this.kernelOneProbs(seqs);
+      const one = s.kernels.length === 1 && s.kernels[0] === 1 ? this.kernelOneProbs(seqs) : null;
+      if (one) return one;
     }
     const sorted = rankingPays(this.rows, seqs) ? rankTables(s, tables, this.rows) : null;
     return cnnProbs(s, tables, this.rows, p.convB, p.denseW, p.denseB, seqs, null, sorted);
   }
 
-  /** cnnProbs for one kernel-1 branch, its max-pool in wasm (the max is exact: same values). */
-  private kernelOneProbs(seqs: TokenSequences): Float64Array {
+  /**
+   * cnnProbs for one kernel-1 branch, its max-pool in wasm on the float64 table (maxPoolRows: the same
+   * values), or null when the table holds a NaN (the kernel's pmax would skip it; the reference keeps it).
+   */
+  private kernelOneProbs(seqs: TokenSequences): Float64Array | null {
+    const T = this.tables[0];
+    const t = T.view;
+    for (let q = 0; q < t.length; q++) if (Number.isNaN(t[q])) return null;
     const s = this.shape;
     const F = s.filters[0];
     const C = s.classes;
     const p = this.params;
-    const rows = this.rows;
     const { tokens, offsets } = this.copied(seqs);
-    // fl32 of the table in chunks of 8 filters (32 bytes a token, a chunk fits in L2): the max-pool
-    // finds each float32 maximum there and reads the float64 table only where it is attained.
-    const nc = Math.ceil(F / 8);
-    const Tc = this.chunkBuffer(rows * nc * 8);
-    const Tc64 = this.chunkBuffer64(rows * nc * 8);
-    const T = this.tables[0].view;
-    for (let c = 0; c < nc; c++) {
-      const o = c * rows * 8;
-      for (let v = 0; v < rows; v++)
-        for (let w = 0; w < 8; w++) {
-          const f = c * 8 + w;
-          const x = f < F ? T[v * F + f] : 0;
-          Tc.view[o + v * 8 + w] = x;
-          Tc64.view[o + v * 8 + w] = x;
-        }
-    }
     const N = seqs.count;
     const out = new Float64Array(N * C);
     const chunk = 4096;
-    const m = this.poolBuffer(chunk * F + 8);
+    const m = this.poolBuffer(chunk * F);
     const pooled = new Float64Array(chunk * F);
     const logits = new Float64Array(chunk * C);
     const bias = p.convB[0];
@@ -352,20 +344,8 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
       const nb = Math.min(chunk, N - c0);
       this.splitRows(
         nb,
-        (b0, n) => [
-          Tc.ptr,
-          Tc64.ptr,
-          F,
-          rows,
-          tokens.ptr,
-          offsets.ptr,
-          c0 + b0,
-          n,
-          m.ptr + 8 * b0 * F,
-          // 32 bytes of scratch per thread, past the outputs.
-          m.ptr + 8 * chunk * F + (b0 === 0 ? 0 : 32),
-        ],
-        "maxPoolExact",
+        (b0, n) => [T.ptr, F, tokens.ptr, offsets.ptr, c0 + b0, n, m.ptr + 8 * b0 * F],
+        "maxPoolRows",
       );
       for (let b = 0; b < nb; b++)
         for (let f = 0; f < F; f++) {
@@ -381,18 +361,7 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
     return out;
   }
 
-  private chunk64: Region<Float64Array> | null = null;
-  private chunkBuffer64(n: number): Region<Float64Array> {
-    if (!this.chunk64 || this.chunk64.view.length < n) this.chunk64 = this.heap!.f64(n);
-    return this.chunk64;
-  }
-
-  private chunkRegion: Region<Float32Array> | null = null;
-  private chunkBuffer(n: number): Region<Float32Array> {
-    if (!this.chunkRegion || this.chunkRegion.view.length < n) this.chunkRegion = this.heap!.f32(n);
-    return this.chunkRegion;
-  }
-
+  /** cnnProbs for one kernel-1 branch, its max-pool in wasm (the max is exact: same values). */
   private poolRegion: Region<Float64Array> | null = null;
   private poolBuffer(n: number): Region<Float64Array> {
     if (!this.poolRegion || this.poolRegion.view.length < n) this.poolRegion = this.heap!.f64(n);
@@ -427,14 +396,14 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
   private splitRows(
     n: number,
     args: (r0: number, count: number) => number[],
-    name: "tablesF64" | "maxPoolExact",
+    name: "tablesF64" | "maxPoolRows",
   ): void {
     const h = this.heap!;
     const half = this.helper && n >= 64 ? n >> 1 : n;
     if (half < n) this.helper!.start(h, name, args(half, n - half));
     const a = args(0, half);
     if (name === "tablesF64") h.k.tablesF64(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-    else h.k.maxPoolExact(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+    else h.k.maxPoolRows(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     this.helper?.finish();
   }
 

@@ -191,6 +191,42 @@ test("the wasm validation tables are computeTables' values bit for bit", needsWa
   for (let i = 0; i < tables.length; i++) assert.deepEqual(Array.from(got[i]), Array.from(tables[i]));
 });
 
+test(
+  "the kernel-1 validation max-pool (maxPoolRows) equals the reference: odd filter counts, empty encounters, zero rows, NaN",
+  needsWasm,
+  () => {
+    type Pooling = { kernelOneProbs(seqs: Problem["seqs"]): Float64Array | null };
+    // 21 filters: one 16-wide block, two pairs, one odd filter; 37: two blocks, two pairs, one odd.
+    for (const F of [21, 37, 100]) {
+      const arch = cnn(13, [1], [F]);
+      const prob = problem(40 + F, 120, 13, 200, 2, 30);
+      // A zero token row: its table row is 0, the max wherever every other token is negative.
+      for (let d = 0; d < 13; d++) prob.embedding[5 * 13 + d] = 0;
+      const params = initParams(arch, new Rng(F));
+      const ref = new DirectCnnEngine(
+        engineInput(prob, params, { trainEmbedding: false }),
+        sgdConfig(),
+      ).probs(prob.seqs);
+      const e = new ScreenedCnnEngine(engineInput(prob, params, { trainEmbedding: false }), sgdConfig());
+      assert.deepEqual(e.probs(prob.seqs), ref, `F = ${F}`);
+      // The wasm pooling really ran (it declines only for a table holding NaN).
+      assert.ok((e as unknown as Pooling).kernelOneProbs(prob.seqs) !== null, `F = ${F}: wasm pooling used`);
+    }
+    // A NaN in the embedding makes NaN table rows: the reference's max keeps them, pmax would not, so
+    // the engine takes the reference pooling, and the probabilities are the direct engine's.
+    const arch = cnn(13, [1], [21]);
+    const prob = problem(7, 120, 13, 200, 2, 30);
+    prob.embedding[9 * 13 + 4] = Number.NaN;
+    const params = initParams(arch, new Rng(3));
+    const ref = new DirectCnnEngine(engineInput(prob, params, { trainEmbedding: false }), sgdConfig()).probs(
+      prob.seqs,
+    );
+    const e = new ScreenedCnnEngine(engineInput(prob, params, { trainEmbedding: false }), sgdConfig());
+    assert.deepEqual(e.probs(prob.seqs), ref);
+    assert.equal((e as unknown as Pooling).kernelOneProbs(prob.seqs), null);
+  },
+);
+
 test("lazy row SGD equals step-by-step SGD on every row (Nesterov, plain momentum, none)", () => {
   for (const c of [sgdConfig(), sgdConfig({ nesterov: false }), sgdConfig({ momentum: 0 })]) {
     const rows = 30;

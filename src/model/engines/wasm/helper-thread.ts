@@ -64,7 +64,7 @@ const NAMES: KernelName[] = [
   "accumulateRows",
   "toF32Rows",
   "screenKernel1",
-  "maxPoolExact",
+  "maxPoolRows",
 ];
 
 class HelperThread {

@@ -27,17 +27,14 @@ export interface KernelExports {
     out: number,
     cap: number,
   ): number;
-  maxPoolExact(
-    Tc: number,
-    Tc64: number,
+  maxPoolRows(
+    T: number,
     F: number,
-    rows: number,
     tokens: number,
     offsets: number,
     start: number,
     nb: number,
     out: number,
-    M: number,
   ): void;
   accumulateRows(out: number, src: number, s32: number, D: number, cells: number, n: number): void;
   toF32Rows(E: number, A: number, ids: number, n: number, D: number, norms: number): void;
