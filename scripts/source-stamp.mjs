@@ -8,7 +8,6 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const STAMP = join(ROOT, "dist", "source-stamp.json");
 
 function files(dir) {
   const out = [];
@@ -20,28 +19,33 @@ function files(dir) {
   return out;
 }
 
-export function sourceStamp() {
+const stampFile = (root) => join(root, "dist", "source-stamp.json");
+
+export function sourceStamp(root = ROOT) {
   const h = createHash("sha256");
-  const paths = [...files(join(ROOT, "src")), join(ROOT, "tsconfig.json"), join(ROOT, "tsconfig.build.json")];
-  for (const p of paths.map((p) => relative(ROOT, p)).sort()) {
+  const paths = [...files(join(root, "src")), join(root, "tsconfig.json"), join(root, "tsconfig.build.json")];
+  for (const p of paths.map((p) => relative(root, p)).sort()) {
     h.update(`${p}\0`);
-    h.update(readFileSync(join(ROOT, p)));
+    h.update(readFileSync(join(root, p)));
     h.update("\0");
   }
   return h.digest("hex");
 }
 
-/** Whether dist/ was built from the sources as they are now. */
-export function distIsFresh() {
+/** Whether dist/ was built from the sources as they are now (false when no stamp was written). */
+export function distIsFresh(root = ROOT) {
   try {
-    return JSON.parse(readFileSync(STAMP, "utf8")).sha256 === sourceStamp();
+    return JSON.parse(readFileSync(stampFile(root), "utf8")).sha256 === sourceStamp(root);
   } catch {
     return false;
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "write") {
-  const tmp = `${STAMP}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ sha256: sourceStamp() })}\n`);
-  renameSync(tmp, STAMP);
+/** Write dist/source-stamp.json (temp file, then rename). */
+export function writeStamp(root = ROOT) {
+  const file = stampFile(root);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ sha256: sourceStamp(root) })}\n`);
+  renameSync(`${file}.tmp`, file);
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "write") writeStamp();
