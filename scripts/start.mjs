@@ -1,7 +1,7 @@
 // `npm start`: the demo (conceptbridge demo), from the build in dist/ when it was built from the
 // sources as they are (scripts/source-stamp.mjs), else from src/ through tsx. Both run the same code;
-// the build needs no TypeScript loader in the main thread or in each worker thread, which is about
-// 120 MB less at the peak (measured: 600 -> 535 MB before the report's figures moved to workers).
+// the build needs no TypeScript loader in the main thread or in each worker thread, which measured
+// 65 MB less at the peak (600 -> 535 MB, before the report's figures moved to workers).
 // It never rebuilds (tsc alone peaks at 1.5 GB): after an edit, `npm run build` brings dist/ back.
 
 import { join } from "node:path";

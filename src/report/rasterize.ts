@@ -19,8 +19,13 @@ import type { ResvgRenderOptions } from "@resvg/resvg-js";
 
 const requireHere = createRequire(import.meta.url);
 
-function resvgModule(): typeof import("@resvg/resvg-js") {
+/** Before resvg's addon loads in any thread: its mimalloc returns freed pages at once. */
+function purgeAtOnce(): void {
   process.env.MIMALLOC_PURGE_DELAY ??= "0";
+}
+
+function resvgModule(): typeof import("@resvg/resvg-js") {
+  purgeAtOnce();
   return requireHere("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
 }
 
@@ -73,7 +78,7 @@ let resvgPath: string | undefined;
 /** One SVG rasterised in a worker thread of its own (its resvg memory is freed when it ends). */
 export function pngInWorker(svg: string, scale = 2): Promise<Uint8Array> {
   resvgPath ??= requireHere.resolve("@resvg/resvg-js");
-  process.env.MIMALLOC_PURGE_DELAY ??= "0";
+  purgeAtOnce();
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,

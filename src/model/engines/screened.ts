@@ -361,7 +361,6 @@ export class ScreenedCnnEngine implements Engine<DirectCheckpoint> {
     return out;
   }
 
-  /** cnnProbs for one kernel-1 branch, its max-pool in wasm (the max is exact: same values). */
   private poolRegion: Region<Float64Array> | null = null;
   private poolBuffer(n: number): Region<Float64Array> {
     if (!this.poolRegion || this.poolRegion.view.length < n) this.poolRegion = this.heap!.f64(n);
